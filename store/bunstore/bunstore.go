@@ -1,0 +1,199 @@
+package bunstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/feature"
+
+	"github.com/custos-dev/custos/store"
+)
+
+// Config holds the optional settings of a Store. The zero value is ready to
+// use.
+type Config struct {
+	// WriteDB, when set, takes every write and transaction while the DB given
+	// to New serves reads outside transactions. SQLite uses it: one write
+	// connection (MaxOpenConns 1) so writers queue in Go instead of failing
+	// with SQLITE_BUSY, and a pool of readers beside it. Defaults to the DB
+	// given to New.
+	WriteDB *bun.DB
+	// Now returns the current time; stored times are set from it. Defaults
+	// to time.Now.
+	Now func() time.Time
+	// NewID returns a new row ID. Defaults to store.NewID (UUIDv7).
+	NewID func() string
+}
+
+func (c *Config) withDefaults(db *bun.DB) Config {
+	var out Config
+	if c != nil {
+		out = *c
+	}
+	out.WriteDB = cmp.Or(out.WriteDB, db)
+	if out.Now == nil {
+		out.Now = time.Now
+	}
+	if out.NewID == nil {
+		out.NewID = store.NewID
+	}
+	return out
+}
+
+// Store implements store.Store over bun for SQLite, PostgreSQL and
+// MySQL/MariaDB.
+type Store struct {
+	conn
+	rdb *bun.DB
+	wdb *bun.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a Store over db. The schema must have been migrated (Migrate).
+// Close closes db and Config.WriteDB.
+func New(db *bun.DB, cfg *Config) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("bunstore: nil db")
+	}
+	c := cfg.withDefaults(db)
+	if c.WriteDB.Dialect().Name() != db.Dialect().Name() {
+		return nil, errors.New("bunstore: WriteDB has another dialect than db")
+	}
+	s := &Store{rdb: db, wdb: c.WriteDB}
+	s.conn = conn{
+		r:       db,
+		w:       c.WriteDB,
+		store:   s,
+		now:     c.Now,
+		newID:   c.NewID,
+		dialect: db.Dialect().Name(),
+		feats:   db.Dialect().Features(),
+	}
+	return s, nil
+}
+
+// DB returns the database that takes writes, for migrations and for
+// attaching query hooks.
+func (s *Store) DB() *bun.DB { return s.wdb }
+
+// AddQueryHook attaches h to every database the store uses.
+func (s *Store) AddQueryHook(h bun.QueryHook) {
+	s.wdb.AddQueryHook(h)
+	if s.rdb != s.wdb {
+		s.rdb.AddQueryHook(h)
+	}
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.wdb.PingContext(ctx); err != nil {
+		return fmt.Errorf("bunstore: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the databases.
+func (s *Store) Close() error {
+	err := s.rdb.Close()
+	if s.wdb != s.rdb {
+		err = errors.Join(err, s.wdb.Close())
+	}
+	return err
+}
+
+// conn is what every repository works through: r for reads, w for writes.
+// Outside a transaction they are the Store's databases; inside, both are the
+// transaction.
+type conn struct {
+	r       bun.IDB
+	w       bun.IDB
+	tx      *bun.Tx
+	store   *Store
+	now     func() time.Time
+	newID   func() string
+	dialect dialect.Name
+	feats   feature.Feature
+}
+
+// InTx runs fn in a transaction; see store.Store.
+func (c *conn) InTx(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
+	if c.tx != nil {
+		return fn(ctx, c)
+	}
+	tx, err := c.store.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	inner := *c
+	inner.r, inner.w, inner.tx = &tx, &tx, &tx
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(ctx, &inner); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return mapErr(err)
+	}
+	committed = true
+	return nil
+}
+
+// stamp returns the current time in stored form.
+func (c *conn) stamp() time.Time { return store.NormalizeTime(c.now()) }
+
+// inWriteTx runs fn in the current transaction, or in a new one. Writes that
+// touch several rows use it so they are all-or-nothing.
+func (c *conn) inWriteTx(ctx context.Context, fn func(c *conn) error) error {
+	if c.tx != nil {
+		return fn(c)
+	}
+	return c.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		return fn(tx.(*conn))
+	})
+}
+
+// forUpdate adds a row lock to a select inside a transaction on databases
+// that have one; SQLite needs none, its transactions take the write lock.
+func (c *conn) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {
+	if c.tx != nil && c.dialect != dialect.SQLite {
+		return q.For("UPDATE")
+	}
+	return q
+}
+
+// affected maps a write that matched no row to store.ErrNotFound. MySQL
+// reports changed rows, not matched ones, unless the DSN sets
+// clientFoundRows, so there a zero is checked with a lookup by key.
+func (c *conn) affected(ctx context.Context, res sql.Result, err error, table, keyCol string, key any) error {
+	if err != nil {
+		return mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return mapErr(err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if c.dialect == dialect.MySQL {
+		exists, err := c.w.NewSelect().TableExpr(table).Where("? = ?", bun.Ident(keyCol), key).Exists(ctx)
+		if err != nil {
+			return mapErr(err)
+		}
+		if exists {
+			return nil
+		}
+	}
+	return store.ErrNotFound
+}

@@ -1,0 +1,655 @@
+-- Custos schema (sqlite). Names: ux_<table>__<field> for unique keys, fk_<table>__<column> for
+-- foreign keys, ix_<table>__<columns> for indexes; the store maps errors by these names.
+CREATE TABLE users (
+    id TEXT NOT NULL,
+    username TEXT NOT NULL,
+    username_key TEXT NOT NULL,
+    email TEXT,
+    email_key TEXT,
+    full_name TEXT NOT NULL,
+    department TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer', 'auditor')),
+    password_hash TEXT NOT NULL,
+    active BOOLEAN NOT NULL,
+    failed_logins INTEGER NOT NULL,
+    locked_until TIMESTAMP,
+    last_login_at TIMESTAMP,
+    password_changed_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_users PRIMARY KEY (id)
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_users__username ON users (username_key);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_users__email ON users (email_key);
+
+--bun:split
+
+CREATE INDEX ix_users__role_active ON users (role, active);
+
+--bun:split
+
+CREATE TABLE sessions (
+    id TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    last_seen_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    ip TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    CONSTRAINT pk_sessions PRIMARY KEY (id),
+    CONSTRAINT fk_sessions__user_id FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_sessions__token_hash ON sessions (token_hash);
+
+--bun:split
+
+CREATE INDEX ix_sessions__user_id ON sessions (user_id);
+
+--bun:split
+
+CREATE INDEX ix_sessions__expires_at ON sessions (expires_at);
+
+--bun:split
+
+CREATE TABLE settings (
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_by TEXT,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_settings PRIMARY KEY (name),
+    CONSTRAINT fk_settings__updated_by FOREIGN KEY (updated_by) REFERENCES users (id) ON DELETE SET NULL
+);
+
+--bun:split
+
+CREATE TABLE audit_events (
+    seq INTEGER NOT NULL,
+    at TIMESTAMP NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    result TEXT NOT NULL CHECK (result IN ('success', 'denied', 'failed')),
+    ip TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    details TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    CONSTRAINT pk_audit_events PRIMARY KEY (seq)
+);
+
+--bun:split
+
+CREATE INDEX ix_audit_events__at ON audit_events (at);
+
+--bun:split
+
+CREATE INDEX ix_audit_events__actor_at ON audit_events (actor, at);
+
+--bun:split
+
+CREATE INDEX ix_audit_events__resource ON audit_events (resource_type, resource_id);
+
+--bun:split
+
+CREATE TABLE assets (
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    description TEXT NOT NULL,
+    classification TEXT NOT NULL CHECK (classification IN ('restricted', 'confidential', 'internal', 'public')),
+    owner_id TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_assets PRIMARY KEY (id),
+    CONSTRAINT fk_assets__owner_id FOREIGN KEY (owner_id) REFERENCES users (id) ON DELETE RESTRICT
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_assets__name ON assets (name_key);
+
+--bun:split
+
+CREATE TABLE media (
+    id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    label_key TEXT NOT NULL,
+    media_type TEXT NOT NULL CHECK (media_type IN ('tape', 'external_hdd', 'usb', 'optical', 'cartridge')),
+    capacity_bytes INTEGER NOT NULL,
+    purchased_on DATE,
+    location TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('available', 'in_use', 'stored_offsite', 'lent', 'retired')),
+    owner_id TEXT,
+    notes TEXT NOT NULL,
+    last_written_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_media PRIMARY KEY (id),
+    CONSTRAINT fk_media__owner_id FOREIGN KEY (owner_id) REFERENCES users (id) ON DELETE SET NULL
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_media__label ON media (label_key);
+
+--bun:split
+
+CREATE INDEX ix_media__status ON media (status);
+
+--bun:split
+
+CREATE TABLE media_events (
+    id TEXT NOT NULL,
+    media_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('registered', 'lent', 'returned', 'moved', 'written', 'rotated', 'retired')),
+    from_location TEXT NOT NULL,
+    to_location TEXT NOT NULL,
+    actor_id TEXT,
+    at TIMESTAMP NOT NULL,
+    note TEXT NOT NULL,
+    CONSTRAINT pk_media_events PRIMARY KEY (id),
+    CONSTRAINT fk_media_events__media_id FOREIGN KEY (media_id) REFERENCES media (id) ON DELETE CASCADE,
+    CONSTRAINT fk_media_events__actor_id FOREIGN KEY (actor_id) REFERENCES users (id) ON DELETE SET NULL
+);
+
+--bun:split
+
+CREATE INDEX ix_media_events__media_id_at ON media_events (media_id, at, id);
+
+--bun:split
+
+CREATE INDEX ix_media_events__at ON media_events (at, id);
+
+--bun:split
+
+CREATE TABLE lendings (
+    id TEXT NOT NULL,
+    media_id TEXT NOT NULL,
+    borrower_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    lent_at TIMESTAMP NOT NULL,
+    due_on DATE NOT NULL,
+    returned_at TIMESTAMP,
+    return_condition TEXT NOT NULL CHECK (return_condition IN ('normal', 'damaged', 'lost', '')),
+    notes TEXT NOT NULL,
+    open_media_id TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_lendings PRIMARY KEY (id),
+    CONSTRAINT fk_lendings__media_id FOREIGN KEY (media_id) REFERENCES media (id) ON DELETE CASCADE,
+    CONSTRAINT fk_lendings__borrower_id FOREIGN KEY (borrower_id) REFERENCES users (id) ON DELETE RESTRICT
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_lendings__media_id ON lendings (open_media_id);
+
+--bun:split
+
+CREATE INDEX ix_lendings__lent_at ON lendings (lent_at, id);
+
+--bun:split
+
+CREATE INDEX ix_lendings__media_id ON lendings (media_id, lent_at);
+
+--bun:split
+
+CREATE INDEX ix_lendings__borrower_id ON lendings (borrower_id);
+
+--bun:split
+
+CREATE INDEX ix_lendings__due_on ON lendings (due_on);
+
+--bun:split
+
+CREATE TABLE rotation_plans (
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    scheme TEXT NOT NULL CHECK (scheme IN ('gfs', 'tower_of_hanoi', 'round_robin')),
+    cycle TEXT NOT NULL CHECK (cycle IN ('daily', 'weekly', 'monthly')),
+    media_ids TEXT NOT NULL,
+    next_rotation_on DATE,
+    last_rotation_on DATE,
+    active BOOLEAN NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_rotation_plans PRIMARY KEY (id)
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_rotation_plans__name ON rotation_plans (name_key);
+
+--bun:split
+
+CREATE TABLE jobs (
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    description TEXT NOT NULL,
+    asset_id TEXT,
+    job_type TEXT NOT NULL CHECK (job_type IN ('system_image', 'file', 'database', 'vm', 'container', 'object_storage', 'other')),
+    tool TEXT NOT NULL CHECK (tool IN ('veeam', 'wsb', 'aomei', 'restic', 'borg', 'kopia', 'bareos', 'velero', 'pg_dump', 'mysqldump', 'rsync', 'custom')),
+    target_server TEXT NOT NULL,
+    target_path TEXT NOT NULL,
+    schedule_kind TEXT NOT NULL CHECK (schedule_kind IN ('cron', 'interval', 'manual')),
+    schedule_cron TEXT NOT NULL,
+    schedule_interval_seconds INTEGER NOT NULL,
+    schedule_timezone TEXT NOT NULL,
+    grace_seconds INTEGER NOT NULL,
+    max_runtime_seconds INTEGER NOT NULL,
+    retention_days INTEGER NOT NULL,
+    rpo_target_seconds INTEGER NOT NULL,
+    rto_target_seconds INTEGER NOT NULL,
+    owner_id TEXT,
+    tags TEXT NOT NULL,
+    active BOOLEAN NOT NULL,
+    paused BOOLEAN NOT NULL,
+    ping_token TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('new', 'up', 'running', 'late', 'missed', 'failed', 'paused')),
+    next_due_at TIMESTAMP,
+    last_run_at TIMESTAMP,
+    last_success_at TIMESTAMP,
+    last_result TEXT NOT NULL CHECK (last_result IN ('running', 'success', 'warning', 'failed', 'canceled', 'missed', '')),
+    consecutive_failures INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_jobs PRIMARY KEY (id),
+    CONSTRAINT fk_jobs__asset_id FOREIGN KEY (asset_id) REFERENCES assets (id) ON DELETE RESTRICT,
+    CONSTRAINT fk_jobs__owner_id FOREIGN KEY (owner_id) REFERENCES users (id) ON DELETE RESTRICT
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_jobs__name ON jobs (name_key);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_jobs__ping_token ON jobs (ping_token);
+
+--bun:split
+
+CREATE INDEX ix_jobs__active_next_due_at ON jobs (active, next_due_at);
+
+--bun:split
+
+CREATE INDEX ix_jobs__state ON jobs (state);
+
+--bun:split
+
+CREATE INDEX ix_jobs__asset_id ON jobs (asset_id);
+
+--bun:split
+
+CREATE INDEX ix_jobs__owner_id ON jobs (owner_id);
+
+--bun:split
+
+CREATE TABLE api_keys (
+    id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    job_id TEXT,
+    expires_at TIMESTAMP,
+    last_used_at TIMESTAMP,
+    revoked_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_api_keys PRIMARY KEY (id),
+    CONSTRAINT fk_api_keys__user_id FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,
+    CONSTRAINT fk_api_keys__job_id FOREIGN KEY (job_id) REFERENCES jobs (id) ON DELETE CASCADE
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_api_keys__prefix ON api_keys (prefix);
+
+--bun:split
+
+CREATE INDEX ix_api_keys__user_id_created_at ON api_keys (user_id, created_at, id);
+
+--bun:split
+
+CREATE INDEX ix_api_keys__created_at ON api_keys (created_at, id);
+
+--bun:split
+
+CREATE TABLE copies (
+    id TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('primary', 'secondary', 'offsite', 'offline')),
+    media_type TEXT NOT NULL CHECK (media_type IN ('disk', 'nas', 'tape', 'cloud_object', 'external_hdd', 'usb', 'optical')),
+    location TEXT NOT NULL,
+    offsite BOOLEAN NOT NULL,
+    offline BOOLEAN NOT NULL,
+    immutable BOOLEAN NOT NULL,
+    immutable_until TIMESTAMP,
+    encrypted BOOLEAN NOT NULL,
+    compressed BOOLEAN NOT NULL,
+    media_id TEXT,
+    last_written_at TIMESTAMP,
+    last_size_bytes INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'warning', 'failed', 'unknown')),
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_copies PRIMARY KEY (id),
+    CONSTRAINT fk_copies__job_id FOREIGN KEY (job_id) REFERENCES jobs (id) ON DELETE CASCADE,
+    CONSTRAINT fk_copies__media_id FOREIGN KEY (media_id) REFERENCES media (id) ON DELETE SET NULL
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_copies__name ON copies (job_id, name_key);
+
+--bun:split
+
+CREATE INDEX ix_copies__media_id ON copies (media_id);
+
+--bun:split
+
+CREATE TABLE executions (
+    id TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    copy_id TEXT,
+    run_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'success', 'warning', 'failed', 'canceled', 'missed')),
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    size_bytes INTEGER NOT NULL,
+    files INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('api', 'ping', 'restic', 'borg', 'kopia', 'veeam', 'wsb', 'aomei', 'velero', 'bareos', 'scheduler', 'manual', 'import')),
+    snapshot_id TEXT NOT NULL,
+    log_excerpt TEXT NOT NULL,
+    api_key_id TEXT,
+    created_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_executions PRIMARY KEY (id),
+    CONSTRAINT fk_executions__job_id FOREIGN KEY (job_id) REFERENCES jobs (id) ON DELETE CASCADE,
+    CONSTRAINT fk_executions__copy_id FOREIGN KEY (copy_id) REFERENCES copies (id) ON DELETE SET NULL,
+    CONSTRAINT fk_executions__api_key_id FOREIGN KEY (api_key_id) REFERENCES api_keys (id) ON DELETE SET NULL
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_executions__run_id ON executions (job_id, run_id);
+
+--bun:split
+
+CREATE INDEX ix_executions__job_id_started_at ON executions (job_id, started_at, id);
+
+--bun:split
+
+CREATE INDEX ix_executions__status_started_at ON executions (status, started_at, id);
+
+--bun:split
+
+CREATE INDEX ix_executions__started_at ON executions (started_at, id);
+
+--bun:split
+
+CREATE TABLE verification_tests (
+    id TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    copy_id TEXT,
+    test_type TEXT NOT NULL CHECK (test_type IN ('full_restore', 'partial_restore', 'integrity', 'boot', 'application')),
+    result TEXT NOT NULL CHECK (result IN ('success', 'warning', 'failed')),
+    tested_at TIMESTAMP NOT NULL,
+    tester_id TEXT,
+    restore_target TEXT NOT NULL,
+    duration_seconds INTEGER NOT NULL,
+    files_checked INTEGER NOT NULL,
+    files_failed INTEGER NOT NULL,
+    issues TEXT NOT NULL,
+    notes TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_verification_tests PRIMARY KEY (id),
+    CONSTRAINT fk_verification_tests__job_id FOREIGN KEY (job_id) REFERENCES jobs (id) ON DELETE CASCADE,
+    CONSTRAINT fk_verification_tests__copy_id FOREIGN KEY (copy_id) REFERENCES copies (id) ON DELETE SET NULL,
+    CONSTRAINT fk_verification_tests__tester_id FOREIGN KEY (tester_id) REFERENCES users (id) ON DELETE SET NULL
+);
+
+--bun:split
+
+CREATE INDEX ix_verification_tests__job_id_tested_at ON verification_tests (job_id, tested_at, id);
+
+--bun:split
+
+CREATE INDEX ix_verification_tests__tested_at ON verification_tests (tested_at, id);
+
+--bun:split
+
+CREATE TABLE verification_schedules (
+    id TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    frequency TEXT NOT NULL CHECK (frequency IN ('monthly', 'quarterly', 'semiannual', 'annual')),
+    test_type TEXT NOT NULL CHECK (test_type IN ('full_restore', 'partial_restore', 'integrity', 'boot', 'application')),
+    next_due_on DATE NOT NULL,
+    last_tested_on DATE,
+    assignee_id TEXT,
+    active BOOLEAN NOT NULL,
+    active_job_id TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_verification_schedules PRIMARY KEY (id),
+    CONSTRAINT fk_verification_schedules__job_id FOREIGN KEY (job_id) REFERENCES jobs (id) ON DELETE CASCADE,
+    CONSTRAINT fk_verification_schedules__assignee_id FOREIGN KEY (assignee_id) REFERENCES users (id) ON DELETE SET NULL
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_verification_schedules__job_id ON verification_schedules (active_job_id);
+
+--bun:split
+
+CREATE INDEX ix_verification_schedules__active_next_due_on ON verification_schedules (active, next_due_on, id);
+
+--bun:split
+
+CREATE INDEX ix_verification_schedules__job_id ON verification_schedules (job_id);
+
+--bun:split
+
+CREATE TABLE compliance_states (
+    subject_type TEXT NOT NULL CHECK (subject_type IN ('job', 'asset')),
+    subject_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('compliant', 'warning', 'non_compliant', 'unknown')),
+    copies INTEGER NOT NULL,
+    media_types INTEGER NOT NULL,
+    offsite BOOLEAN NOT NULL,
+    offline_or_immutable BOOLEAN NOT NULL,
+    verified BOOLEAN NOT NULL,
+    score INTEGER NOT NULL,
+    reasons TEXT NOT NULL,
+    evaluated_at TIMESTAMP NOT NULL,
+    changed_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_compliance_states PRIMARY KEY (subject_type, subject_id)
+);
+
+--bun:split
+
+CREATE INDEX ix_compliance_states__status ON compliance_states (subject_type, status);
+
+--bun:split
+
+CREATE TABLE compliance_changes (
+    id TEXT NOT NULL,
+    subject_type TEXT NOT NULL CHECK (subject_type IN ('job', 'asset')),
+    subject_id TEXT NOT NULL,
+    from_status TEXT NOT NULL CHECK (from_status IN ('compliant', 'warning', 'non_compliant', 'unknown')),
+    to_status TEXT NOT NULL CHECK (to_status IN ('compliant', 'warning', 'non_compliant', 'unknown')),
+    at TIMESTAMP NOT NULL,
+    reasons TEXT NOT NULL,
+    CONSTRAINT pk_compliance_changes PRIMARY KEY (id)
+);
+
+--bun:split
+
+CREATE INDEX ix_compliance_changes__subject_at ON compliance_changes (subject_type, subject_id, at, id);
+
+--bun:split
+
+CREATE INDEX ix_compliance_changes__at ON compliance_changes (at, id);
+
+--bun:split
+
+CREATE TABLE daily_rollups (
+    day DATE NOT NULL,
+    executions_success INTEGER NOT NULL,
+    executions_warning INTEGER NOT NULL,
+    executions_failed INTEGER NOT NULL,
+    executions_canceled INTEGER NOT NULL,
+    executions_missed INTEGER NOT NULL,
+    bytes_written INTEGER NOT NULL,
+    jobs_compliant INTEGER NOT NULL,
+    jobs_warning INTEGER NOT NULL,
+    jobs_non_compliant INTEGER NOT NULL,
+    jobs_unknown INTEGER NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_daily_rollups PRIMARY KEY (day)
+);
+
+--bun:split
+
+CREATE TABLE alerts (
+    id TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('backup_failed', 'backup_missed', 'backup_stuck', 'backup_anomaly', 'compliance_violation', 'compliance_warning', 'verification_failed', 'verification_overdue', 'media_lending_overdue', 'media_rotation_due', 'sla_breach')),
+    severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'error', 'critical')),
+    job_id TEXT,
+    media_id TEXT,
+    dedupe_key TEXT NOT NULL,
+    open_dedupe_key TEXT,
+    title TEXT NOT NULL,
+    message TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+    occurrences INTEGER NOT NULL,
+    first_seen_at TIMESTAMP NOT NULL,
+    last_seen_at TIMESTAMP NOT NULL,
+    acknowledged_by TEXT,
+    acknowledged_at TIMESTAMP,
+    ack_note TEXT NOT NULL,
+    resolved_at TIMESTAMP,
+    resolved_by TEXT NOT NULL,
+    last_notified_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_alerts PRIMARY KEY (id),
+    CONSTRAINT fk_alerts__job_id FOREIGN KEY (job_id) REFERENCES jobs (id) ON DELETE SET NULL,
+    CONSTRAINT fk_alerts__media_id FOREIGN KEY (media_id) REFERENCES media (id) ON DELETE SET NULL,
+    CONSTRAINT fk_alerts__acknowledged_by FOREIGN KEY (acknowledged_by) REFERENCES users (id) ON DELETE SET NULL
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_alerts__dedupe_key ON alerts (open_dedupe_key);
+
+--bun:split
+
+CREATE INDEX ix_alerts__state_severity_last_seen_at ON alerts (state, severity, last_seen_at);
+
+--bun:split
+
+CREATE INDEX ix_alerts__last_seen_at ON alerts (last_seen_at, id);
+
+--bun:split
+
+CREATE INDEX ix_alerts__job_id ON alerts (job_id);
+
+--bun:split
+
+CREATE INDEX ix_alerts__media_id ON alerts (media_id);
+
+--bun:split
+
+CREATE TABLE channels (
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('email', 'slack', 'teams', 'webhook')),
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    min_severity TEXT NOT NULL CHECK (min_severity IN ('info', 'warning', 'error', 'critical')),
+    active BOOLEAN NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_channels PRIMARY KEY (id)
+);
+
+--bun:split
+
+CREATE UNIQUE INDEX ux_channels__name ON channels (name_key);
+
+--bun:split
+
+CREATE TABLE reports (
+    id TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('daily', 'weekly', 'monthly', 'compliance', 'verification', 'media', 'audit', 'iso27001')),
+    format TEXT NOT NULL CHECK (format IN ('html', 'csv', 'json', 'pdf')),
+    period_from TIMESTAMP NOT NULL,
+    period_to TIMESTAMP NOT NULL,
+    generated_by TEXT,
+    generated_at TIMESTAMP NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    content BLOB NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_reports PRIMARY KEY (id),
+    CONSTRAINT fk_reports__generated_by FOREIGN KEY (generated_by) REFERENCES users (id) ON DELETE SET NULL
+);
+
+--bun:split
+
+CREATE INDEX ix_reports__generated_at ON reports (generated_at, id);
+
+--bun:split
+
+CREATE INDEX ix_reports__type_generated_at ON reports (type, generated_at, id);
+
+--bun:split
+
+CREATE TABLE notifications (
+    id TEXT NOT NULL,
+    channel_id TEXT NOT NULL,
+    alert_id TEXT,
+    report_id TEXT,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'dead')),
+    attempts INTEGER NOT NULL,
+    next_attempt_at TIMESTAMP NOT NULL,
+    last_error TEXT NOT NULL,
+    sent_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT pk_notifications PRIMARY KEY (id),
+    CONSTRAINT fk_notifications__channel_id FOREIGN KEY (channel_id) REFERENCES channels (id) ON DELETE CASCADE,
+    CONSTRAINT fk_notifications__alert_id FOREIGN KEY (alert_id) REFERENCES alerts (id) ON DELETE SET NULL,
+    CONSTRAINT fk_notifications__report_id FOREIGN KEY (report_id) REFERENCES reports (id) ON DELETE SET NULL
+);
+
+--bun:split
+
+CREATE INDEX ix_notifications__state_next_attempt_at ON notifications (state, next_attempt_at);
+
+--bun:split
+
+CREATE INDEX ix_notifications__created_at ON notifications (created_at, id);
+
+--bun:split
+
+CREATE INDEX ix_notifications__alert_id ON notifications (alert_id);
