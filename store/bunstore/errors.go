@@ -6,6 +6,7 @@ import (
 	"errors"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/custos-dev/custos/store"
 )
@@ -30,11 +31,7 @@ var (
 
 // SQLite extended result codes and MySQL error numbers used below.
 const (
-	sqliteConstraintCheck      = 275
-	sqliteConstraintForeignKey = 787
-	sqliteConstraintNotNull    = 1299
-	sqliteConstraintPrimaryKey = 1555
-	sqliteConstraintUnique     = 2067
+	sqliteConstraint = 19
 
 	mysqlDupEntry          = 1062
 	mysqlRowIsReferenced   = 1451
@@ -78,13 +75,17 @@ func mapErr(err error) error {
 
 	var sc sqliteCoder
 	if errors.As(err, &sc) {
-		switch sc.Code() {
-		case sqliteConstraintUnique, sqliteConstraintPrimaryKey:
-			return uniqueErr(msg)
-		case sqliteConstraintForeignKey:
-			return &store.ConstraintError{Err: store.ErrForeignKey}
-		case sqliteConstraintCheck, sqliteConstraintNotNull:
-			return invalidErr()
+		// Extended codes vary (a RESTRICT action reports a trigger code), so
+		// the primary code and the message decide.
+		if sc.Code()&0xff == sqliteConstraint {
+			switch {
+			case strings.Contains(msg, "UNIQUE constraint failed"), strings.Contains(msg, "PRIMARY KEY"):
+				return uniqueErr(msg)
+			case strings.Contains(msg, "FOREIGN KEY constraint failed"):
+				return &store.ConstraintError{Err: store.ErrForeignKey}
+			case strings.Contains(msg, "CHECK constraint failed"), strings.Contains(msg, "NOT NULL constraint failed"):
+				return invalidErr()
+			}
 		}
 		return err
 	}

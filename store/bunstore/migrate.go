@@ -186,3 +186,16 @@ func versions(ms migrate.MigrationSlice) []string {
 	}
 	return out
 }
+
+// tables lists Custos's tables in creation order: every table comes after
+// the tables it references.
+var tables = []string{
+	"users", "sessions", "settings", "audit_events", "assets", "media", "media_events", "lendings",
+	"rotation_plans", "jobs", "api_keys", "copies", "executions", "verification_tests",
+	"verification_schedules", "compliance_states", "compliance_changes", "daily_rollups", "alerts",
+	"channels", "reports", "notifications",
+}
+
+// Tables returns the names of Custos's tables, each after the tables it
+// references.
+func Tables() []string { return append([]string(nil), tables...) }

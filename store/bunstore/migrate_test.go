@@ -123,3 +123,14 @@ func TestMigrateRefusesWhileLockedAndUnlockClears(t *testing.T) {
 		})
 	}
 }
+
+func TestTablesListsTheSchema(t *testing.T) {
+	t.Parallel()
+	s := bunstoretest.New(t, "sqlite", nil)
+	var names []string
+	err := s.DB().NewSelect().TableExpr("sqlite_master").Column("name").
+		Where("type = 'table'").Where("name NOT LIKE 'custos_%'").Where("name NOT LIKE 'sqlite_%'").
+		Scan(context.Background(), &names)
+	require.NoError(t, err)
+	require.ElementsMatch(t, names, bunstore.Tables())
+}

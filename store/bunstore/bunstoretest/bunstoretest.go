@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,8 +52,13 @@ func New(t testing.TB, kind dbopen.Kind, opts *Options) *bunstore.Store {
 	if opts == nil {
 		opts = &Options{}
 	}
-	dsn := DSN(t, kind)
 	ctx := context.Background()
+	var dsn string
+	if opts.NoMigrate || kind == dbopen.SQLite {
+		dsn = DSN(t, kind)
+	} else {
+		dsn = pooledDSN(t, kind)
+	}
 	s, err := dbopen.OpenStore(ctx, dsn, opts.Config)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
@@ -79,6 +85,113 @@ func DSN(t testing.TB, kind dbopen.Kind) string {
 	return ""
 }
 
+// Migrating a MariaDB database takes seconds (each DDL statement is
+// synced), so migrated PostgreSQL schemas and MySQL databases are reused:
+// when a test ends its rows are deleted and the database goes back to a
+// pool for the next test. Main drops the pool when the tests end.
+var pool = struct {
+	sync.Mutex
+	free    map[dbopen.Kind][]string
+	cleanup []func()
+}{free: map[dbopen.Kind][]string{}}
+
+func pooledDSN(t testing.TB, kind dbopen.Kind) string {
+	t.Helper()
+	Require(t, kind)
+	pool.Lock()
+	var dsn string
+	if free := pool.free[kind]; len(free) > 0 {
+		dsn = free[len(free)-1]
+		pool.free[kind] = free[:len(free)-1]
+	}
+	pool.Unlock()
+	if dsn == "" {
+		var err error
+		dsn, err = createDatabase(kind)
+		require.NoError(t, err)
+	}
+	t.Cleanup(func() {
+		if err := emptyDatabase(dsn); err != nil {
+			t.Logf("bunstoretest: empty database for reuse: %v", err)
+			return
+		}
+		pool.Lock()
+		pool.free[kind] = append(pool.free[kind], dsn)
+		pool.Unlock()
+	})
+	return dsn
+}
+
+// emptyDatabase deletes every row of Custos's tables, children first.
+func emptyDatabase(dsn string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := dbopen.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	tables := bunstore.Tables()
+	for i := len(tables) - 1; i >= 0; i-- {
+		if _, err := d.Write.ExecContext(ctx, "DELETE FROM "+tables[i]); err != nil {
+			return fmt.Errorf("delete from %s: %w", tables[i], err)
+		}
+	}
+	return nil
+}
+
+// createDatabase makes a migrated pooled database and registers its drop
+// with Main.
+func createDatabase(kind dbopen.Kind) (string, error) {
+	ctx := context.Background()
+	var (
+		dsn  string
+		drop func()
+		err  error
+	)
+	switch kind {
+	case dbopen.Postgres:
+		dsn, drop, err = newPostgres()
+	case dbopen.MySQL:
+		dsn, drop, err = newMySQL()
+	default:
+		return "", fmt.Errorf("bunstoretest: no pool for %s", kind)
+	}
+	if err != nil {
+		return "", err
+	}
+	pool.Lock()
+	pool.cleanup = append(pool.cleanup, drop)
+	pool.Unlock()
+	d, err := dbopen.Open(ctx, dsn)
+	if err != nil {
+		return "", fmt.Errorf("bunstoretest: open pooled %s database: %w", kind, err)
+	}
+	defer d.Close()
+	if _, err := bunstore.Migrate(ctx, d.Write); err != nil {
+		return "", fmt.Errorf("bunstoretest: migrate pooled %s database: %w", kind, err)
+	}
+	return dsn, nil
+}
+
+// Main runs the tests and then drops the pooled databases. Packages whose
+// tests use New on PostgreSQL or MySQL call it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(bunstoretest.Main(m)) }
+//
+// Without it the databases named custos_t_* stay behind (.ci/run drops
+// them before it starts).
+func Main(m *testing.M) int {
+	code := m.Run()
+	pool.Lock()
+	defer pool.Unlock()
+	for _, drop := range pool.cleanup {
+		drop()
+	}
+	pool.cleanup = nil
+	return code
+}
+
 func uniqueName() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -86,70 +199,94 @@ func uniqueName() string {
 }
 
 func postgresDSN(t testing.TB) string {
-	base := os.Getenv(EnvPostgres)
-	if base == "" {
-		t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/custos_test?sslmode=disable) to run them", EnvPostgres)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	admin, err := dbopen.Open(ctx, base)
-	require.NoError(t, err, "connect to %s", EnvPostgres)
-	defer admin.Close()
-	schema := uniqueName()
-	_, err = admin.Write.ExecContext(ctx, "CREATE SCHEMA "+schema)
+	t.Helper()
+	Require(t, dbopen.Postgres)
+	dsn, drop, err := newPostgres()
 	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		admin, err := dbopen.Open(ctx, base)
-		if err != nil {
-			t.Logf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer admin.Close()
-		if _, err := admin.Write.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Logf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	t.Cleanup(drop)
+	return dsn
 }
 
 func mysqlDSN(t testing.TB) string {
-	base := os.Getenv(EnvMySQL)
-	if base == "" {
-		t.Skipf("MySQL tests skipped: set %s (e.g. root@tcp(127.0.0.1:3306)/custos_test?parseTime=true&loc=UTC) to run them", EnvMySQL)
-	}
-	cfg, err := mysql.ParseDSN(base)
-	require.NoError(t, err, "parse %s", EnvMySQL)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	admin, err := dbopen.Open(ctx, base)
-	require.NoError(t, err, "connect to %s", EnvMySQL)
-	defer admin.Close()
-	name := uniqueName()
-	_, err = admin.Write.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+	t.Helper()
+	Require(t, dbopen.MySQL)
+	dsn, drop, err := newMySQL()
 	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		admin, err := dbopen.Open(ctx, base)
-		if err != nil {
-			t.Logf("drop database %s: %v", name, err)
-			return
-		}
-		defer admin.Close()
-		if _, err := admin.Write.ExecContext(ctx, "DROP DATABASE "+name); err != nil {
-			t.Logf("drop database %s: %v", name, err)
-		}
-	})
-	cfg.DBName = name
-	return cfg.FormatDSN()
+	t.Cleanup(drop)
+	return dsn
 }
 
-// Name returns a short test name for a kind.
-func Name(kind dbopen.Kind) string { return fmt.Sprint(kind) }
+// newPostgres creates an empty schema and returns a DSN that uses it and a
+// function that drops it.
+func newPostgres() (string, func(), error) {
+	base := os.Getenv(EnvPostgres)
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, fmt.Errorf("bunstoretest: parse %s: %w", EnvPostgres, err)
+	}
+	schema := uniqueName()
+	if err := admin(dbopen.Postgres, base, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), dropper(dbopen.Postgres, base, "DROP SCHEMA "+schema+" CASCADE"), nil
+}
+
+// newMySQL creates an empty database and returns its DSN and a function
+// that drops it.
+func newMySQL() (string, func(), error) {
+	base := os.Getenv(EnvMySQL)
+	cfg, err := mysql.ParseDSN(base)
+	if err != nil {
+		return "", nil, fmt.Errorf("bunstoretest: parse %s: %w", EnvMySQL, err)
+	}
+	name := uniqueName()
+	if err := admin(dbopen.MySQL, base, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+		return "", nil, err
+	}
+	cfg.DBName = name
+	return cfg.FormatDSN(), dropper(dbopen.MySQL, base, "DROP DATABASE IF EXISTS "+name), nil
+}
+
+// admin runs one statement on the server named by base.
+func admin(kind dbopen.Kind, base, stmt string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := dbopen.Open(ctx, base)
+	if err != nil {
+		return fmt.Errorf("bunstoretest: connect to %s: %w", kind, err)
+	}
+	defer d.Close()
+	if _, err := d.Write.ExecContext(ctx, stmt); err != nil {
+		return fmt.Errorf("bunstoretest: %s: %w", stmt, err)
+	}
+	return nil
+}
+
+// dropper returns a drop function that reports failures on stderr: it runs
+// after the tests, when there is no test to fail.
+func dropper(kind dbopen.Kind, base, stmt string) func() {
+	return func() {
+		if err := admin(kind, base, stmt); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}
+}
+
+// Require skips the test, saying how to run it, when kind needs a server
+// that is not configured.
+func Require(t testing.TB, kind dbopen.Kind) {
+	t.Helper()
+	switch kind {
+	case dbopen.Postgres:
+		if os.Getenv(EnvPostgres) == "" {
+			t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/custos_test?sslmode=disable) to run them", EnvPostgres)
+		}
+	case dbopen.MySQL:
+		if os.Getenv(EnvMySQL) == "" {
+			t.Skipf("MySQL tests skipped: set %s (e.g. root@tcp(127.0.0.1:3306)/custos_test?parseTime=true&loc=UTC) to run them", EnvMySQL)
+		}
+	}
+}
