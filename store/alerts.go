@@ -212,6 +212,10 @@ type NotificationStore interface {
 	DeleteSentBefore(ctx context.Context, t time.Time) (int64, error)
 }
 
+// MaxReportBytes bounds a stored report: MariaDB's default
+// max_allowed_packet (16 MiB) must hold the whole row.
+const MaxReportBytes = 15 << 20
+
 // Report is a generated report, stored whole so that every replica can
 // serve it.
 type Report struct {
@@ -248,8 +252,9 @@ func (r *Report) Validate() error {
 	if r.SizeBytes != int64(len(r.Content)) {
 		v.add("size_bytes", "must equal the content length")
 	}
-	if len(r.Content) > 64<<20 {
-		v.add("content", "at most 64 MiB")
+	// MariaDB's default max_allowed_packet is 16 MiB.
+	if len(r.Content) > MaxReportBytes {
+		v.add("content", "at most 15 MiB")
 	}
 	return v.err()
 }

@@ -75,12 +75,3 @@ func NormalizeTime(t time.Time) time.Time {
 	}
 	return t.UTC().Truncate(time.Microsecond)
 }
-
-// normPtr normalizes an optional time in place.
-func normPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	n := NormalizeTime(*t)
-	return &n
-}

@@ -27,8 +27,22 @@ const (
 	MaxLogExcerptLen = 16000
 )
 
-// TruncateText returns s cut to at most n characters, keeping the start.
+// CleanText makes machine text storable everywhere: invalid UTF-8 becomes
+// U+FFFD and NUL characters are dropped (PostgreSQL refuses both).
+func CleanText(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
+}
+
+// TruncateText returns s cleaned (CleanText) and cut to at most n
+// characters, keeping the start.
 func TruncateText(s string, n int) string {
+	s = CleanText(s)
 	if len(s) <= n {
 		return s
 	}
@@ -42,8 +56,10 @@ func TruncateText(s string, n int) string {
 	return s
 }
 
-// TruncateTextTail returns s cut to at most n characters, keeping the end.
+// TruncateTextTail returns s cleaned (CleanText) and cut to at most n
+// characters, keeping the end.
 func TruncateTextTail(s string, n int) string {
+	s = CleanText(s)
 	if len(s) <= n {
 		return s
 	}

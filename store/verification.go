@@ -177,6 +177,16 @@ type ComplianceChange struct {
 	Reasons     []ComplianceReason
 }
 
+// Validate reports the fields of c that no store accepts.
+func (c *ComplianceChange) Validate() error {
+	var v validator
+	enum(&v, "subject_type", c.SubjectType, subjectTypeValues)
+	v.required("subject_id", c.SubjectID)
+	enum(&v, "from", c.From, complianceStatusValues)
+	enum(&v, "to", c.To, complianceStatusValues)
+	return v.err()
+}
+
 // ListComplianceStatesParams filters the latest states, ordered by subject.
 type ListComplianceStatesParams struct {
 	PageParams
@@ -223,6 +233,26 @@ type DailyRollup struct {
 	JobsNonCompliant   int
 	JobsUnknown        int
 	UpdatedAt          time.Time
+}
+
+// Validate reports the fields of r that no store accepts.
+func (r *DailyRollup) Validate() error {
+	var v validator
+	if r.Day.IsZero() {
+		v.add("day", "required")
+	}
+	for name, n := range map[string]int64{
+		"executions_success": r.ExecutionsSuccess, "executions_warning": r.ExecutionsWarning,
+		"executions_failed": r.ExecutionsFailed, "executions_canceled": r.ExecutionsCanceled,
+		"executions_missed": r.ExecutionsMissed, "bytes_written": r.BytesWritten,
+		"jobs_compliant": int64(r.JobsCompliant), "jobs_warning": int64(r.JobsWarning),
+		"jobs_non_compliant": int64(r.JobsNonCompliant), "jobs_unknown": int64(r.JobsUnknown),
+	} {
+		if n < 0 {
+			v.add(name, "must not be negative")
+		}
+	}
+	return v.err()
 }
 
 // RollupStore stores daily rollups.

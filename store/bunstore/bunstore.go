@@ -83,12 +83,18 @@ func New(db *bun.DB, cfg *Config) (*Store, error) {
 // attaching query hooks.
 func (s *Store) DB() *bun.DB { return s.wdb }
 
-// AddQueryHook attaches h to every database the store uses.
-func (s *Store) AddQueryHook(h bun.QueryHook) {
-	s.wdb.AddQueryHook(h)
-	if s.rdb != s.wdb {
-		s.rdb.AddQueryHook(h)
+// WithQueryHook returns a Store that runs h on every query, on every
+// database the store uses. It shares the connections (and Close) with s.
+func (s *Store) WithQueryHook(h bun.QueryHook) *Store {
+	out := *s
+	out.rdb = s.rdb.WithQueryHook(h)
+	out.wdb = out.rdb
+	if s.wdb != s.rdb {
+		out.wdb = s.wdb.WithQueryHook(h)
 	}
+	out.conn = s.conn
+	out.conn.r, out.conn.w, out.conn.store = out.rdb, out.wdb, &out
+	return &out
 }
 
 // Ping reports whether the database answers.

@@ -284,8 +284,8 @@ func (r executionRepo) findRuns(ctx context.Context, es []*store.Execution) (map
 	}
 	var rows []executionRow
 	err := r.forUpdate(r.r.NewSelect().Model(&rows).
-		Where("job_id IN (?)", bun.In(keys(jobs))).
-		Where("run_id IN (?)", bun.In(keys(runs)))).
+		Where("job_id IN (?)", bun.List(keys(jobs))).
+		Where("run_id IN (?)", bun.List(keys(runs)))).
 		Scan(ctx)
 	if err != nil {
 		return nil, mapErr(err)

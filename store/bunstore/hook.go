@@ -11,7 +11,7 @@ import (
 
 // QueryCounter is a bun query hook that counts SQL statements, so that tests
 // can hold an operation to its query budget. Attach it with
-// Store.AddQueryHook. Transaction control (BEGIN, COMMIT, ROLLBACK) is not
+// Store.WithQueryHook. Transaction control (BEGIN, COMMIT, ROLLBACK) is not
 // counted: it is not a query a budget is about.
 //
 // Counts are global to the hook; a context made with WithQueryCount also

@@ -90,7 +90,7 @@ func (r assetRepo) GetMany(ctx context.Context, ids []string) ([]store.Asset, er
 		return nil, nil
 	}
 	var rows []assetRow
-	if err := r.r.NewSelect().Model(&rows).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := r.r.NewSelect().Model(&rows).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, mapErr(err)
 	}
 	out := make([]store.Asset, len(rows))
@@ -338,7 +338,7 @@ func (r jobRepo) GetMany(ctx context.Context, ids []string) ([]store.Job, error)
 		return nil, nil
 	}
 	var rows []jobRow
-	if err := r.r.NewSelect().Model(&rows).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := r.r.NewSelect().Model(&rows).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, mapErr(err)
 	}
 	out := make([]store.Job, len(rows))
@@ -584,7 +584,7 @@ func (r copyRepo) ListByJobs(ctx context.Context, jobIDs []string) ([]store.Copy
 		return nil, nil
 	}
 	var rows []copyRow
-	err := r.r.NewSelect().Model(&rows).Where("job_id IN (?)", bun.In(jobIDs)).
+	err := r.r.NewSelect().Model(&rows).Where("job_id IN (?)", bun.List(jobIDs)).
 		OrderExpr("job_id ASC, name_key ASC, id ASC").Scan(ctx)
 	if err != nil {
 		return nil, mapErr(err)

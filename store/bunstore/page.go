@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/custos-dev/custos/store"
 )
@@ -38,7 +39,7 @@ type keyset[R any] struct {
 
 // apply adds the cursor condition, the order and limit+1 to q. It returns
 // the page size.
-func (k keyset[R]) apply(q *bun.SelectQuery, p store.PageParams) (*bun.SelectQuery, int, error) {
+func (k keyset[R]) apply(q *bun.SelectQuery, p store.PageParams, rowValues bool) (*bun.SelectQuery, int, error) {
 	if err := p.Validate(); err != nil {
 		return nil, 0, err
 	}
@@ -60,19 +61,17 @@ func (k keyset[R]) apply(q *bun.SelectQuery, p store.PageParams) (*bun.SelectQue
 		if k.desc {
 			op = "<"
 		}
-		// (a, b, c) > (x, y, z) spelled out, which every dialect plans as an
-		// index range.
-		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			for i := range k.keys {
-				q = q.WhereGroup(" OR ", func(q *bun.SelectQuery) *bun.SelectQuery {
-					for j := 0; j < i; j++ {
-						q = q.Where("? = ?", bun.Ident(k.keys[j].col), vals[j])
-					}
-					return q.Where(fmt.Sprintf("? %s ?", op), bun.Ident(k.keys[i].col), vals[i])
-				})
+		if rowValues {
+			// PostgreSQL turns a row comparison into an index condition;
+			// spelled out, it would filter rows from the start of the index.
+			cols := make([]bun.Ident, len(k.keys))
+			for i, key := range k.keys {
+				cols[i] = bun.Ident(key.col)
 			}
-			return q
-		})
+			q = q.Where(fmt.Sprintf("(?) %s (?)", op), bun.List(cols), bun.List(vals))
+		} else {
+			q = k.expanded(q, op, vals)
+		}
 	}
 	dir := " ASC"
 	if k.desc {
@@ -82,6 +81,23 @@ func (k keyset[R]) apply(q *bun.SelectQuery, p store.PageParams) (*bun.SelectQue
 		q = q.OrderExpr("?"+dir, bun.Ident(key.col))
 	}
 	return q.Limit(int64(limit + 1)), limit, nil
+}
+
+// expanded spells (a, b, c) > (x, y, z) out as
+// a > x OR (a = x AND b > y) OR …, which MySQL and SQLite plan as index
+// ranges.
+func (k keyset[R]) expanded(q *bun.SelectQuery, op string, vals []any) *bun.SelectQuery {
+	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+		for i := range k.keys {
+			q = q.WhereGroup(" OR ", func(q *bun.SelectQuery) *bun.SelectQuery {
+				for j := range i {
+					q = q.Where("? = ?", bun.Ident(k.keys[j].col), vals[j])
+				}
+				return q.Where(fmt.Sprintf("? %s ?", op), bun.Ident(k.keys[i].col), vals[i])
+			})
+		}
+		return q
+	})
 }
 
 // page trims rows fetched with apply to the page size and makes the cursor.
@@ -139,7 +155,7 @@ func formatKey(v any) string {
 // listPage runs a keyset-paginated select (built on Model((*R)(nil))) and
 // converts the rows with conv.
 func listPage[R, T any](ctx context.Context, q *bun.SelectQuery, k keyset[R], p store.PageParams, conv func(*R) T) (*store.Page[T], error) {
-	q, limit, err := k.apply(q, p)
+	q, limit, err := k.apply(q, p, q.Dialect().Name() == dialect.PG)
 	if err != nil {
 		return nil, err
 	}

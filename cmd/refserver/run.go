@@ -1,0 +1,163 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/custos-dev/custos/store/bunstore/dbopen"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// Environment variables read by refserver; a flag wins over its variable.
+const (
+	envAddr     = "CUSTOS_ADDR"
+	envDB       = "CUSTOS_DB"
+	envLogLevel = "CUSTOS_LOG_LEVEL"
+)
+
+// Defaults used when neither a flag nor an environment variable is set.
+const (
+	addrDefault     = "127.0.0.1:8080"
+	logLevelDefault = "info"
+)
+
+const usageText = `Usage: refserver <command> [flags]
+
+Commands:
+  serve                          run the HTTP server (migrates the database first)
+  migrate up|down|status|unlock  manage the database schema
+  help [command]                 show this help, or a command's flags
+
+Environment (a flag wins over its variable):
+  CUSTOS_ADDR       listen address (default 127.0.0.1:8080)
+  CUSTOS_DB         database: sqlite:PATH, postgres://user:pass@host:5432/db?sslmode=disable
+                    or mysql://user:pass@host:3306/db (default sqlite:custos.db)
+  CUSTOS_LOG_LEVEL  debug, info, warn or error (default info)
+
+Exit codes: 0 success, 1 failure, 2 usage error.
+`
+
+// getenvFunc looks up an environment variable; os.Getenv in main, a map in
+// tests, so that tests never touch the process environment.
+type getenvFunc func(string) string
+
+// run executes the command line args and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageText)
+		return exitUsage
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return cmdServe(ctx, rest, stdout, stderr, getenv)
+	case "migrate":
+		return cmdMigrate(ctx, rest, stdout, stderr, getenv)
+	case "help", "-h", "-help", "--help":
+		return cmdHelp(rest, stdout, stderr, getenv)
+	default:
+		fmt.Fprintf(stderr, "refserver: unknown command %q\n\n%s", cmd, usageText)
+		return exitUsage
+	}
+}
+
+func cmdHelp(args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	case len(args) == 1 && args[0] == "serve":
+		fs, _ := serveFlags(getenv)
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return exitOK
+	case len(args) == 1 && args[0] == "migrate":
+		fs, _ := migrateFlags(getenv)
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "refserver: help: unknown command %q\n\n%s", strings.Join(args, " "), usageText)
+	return exitUsage
+}
+
+// parseFlags parses args into fs, which reports errors and usage on its
+// output. It returns the exit code to stop with, or -1 to go on.
+func parseFlags(fs *flag.FlagSet, args []string) int {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return -1
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	default:
+		return exitUsage
+	}
+}
+
+// usageErr prints msg and fs's usage to fs's output and returns exitUsage.
+func usageErr(fs *flag.FlagSet, format string, a ...any) int {
+	fmt.Fprintf(fs.Output(), "refserver %s: %s\n", fs.Name(), fmt.Sprintf(format, a...))
+	fs.Usage()
+	return exitUsage
+}
+
+// dbFlag registers --db on fs and returns a function that resolves the DSN
+// after parsing: the flag, else CUSTOS_DB, else dbopen.DSNDefault. The
+// default is resolved late so that usage text never prints a DSN from the
+// environment, which may hold a password.
+func dbFlag(fs *flag.FlagSet, getenv getenvFunc) func() string {
+	db := fs.String("db", "", "database `DSN`: sqlite:PATH, postgres://… or mysql://… (env "+envDB+", default "+dbopen.DSNDefault+")")
+	return func() string { return cmp.Or(*db, getenv(envDB), dbopen.DSNDefault) }
+}
+
+// secretScrubber returns a function that removes dsn's password from text.
+// dbopen.Redact covers DSNs that parse; errors about DSNs that do not parse
+// may quote them whole, so refserver scrubs every message it prints.
+func secretScrubber(dsn string) func(string) string {
+	pw := dsnPassword(dsn)
+	if pw == "" {
+		return func(s string) string { return s }
+	}
+	olds := []string{pw, url.QueryEscape(pw), url.PathEscape(pw)}
+	return func(s string) string {
+		for _, old := range olds {
+			s = strings.ReplaceAll(s, old, "xxxxx")
+		}
+		return s
+	}
+}
+
+func dsnPassword(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		pw, _ := u.User.Password()
+		return pw
+	}
+	if cfg, err := mysql.ParseDSN(dsn); err == nil {
+		return cfg.Passwd
+	}
+	// Not parseable: take what lies between the user name and the last '@'.
+	_, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		rest = dsn
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return ""
+	}
+	_, pw, _ := strings.Cut(rest[:at], ":")
+	return pw
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/custos-dev/custos/store/bunstore/dbopen"
+)
+
+// result is what one refserver invocation printed and returned.
+type result struct {
+	code   int
+	stdout string
+	stderr string
+}
+
+// runCmd runs refserver in-process with env as its whole environment.
+func runCmd(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr, envFunc(env))
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+func envFunc(env map[string]string) getenvFunc {
+	return func(k string) string { return env[k] }
+}
+
+func TestUsageErrorsExitTwoWithUsage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"NoArguments", nil, "Usage: refserver <command>"},
+		{"UnknownCommand", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"HelpForUnknownCommand", []string{"help", "frobnicate"}, `unknown command "frobnicate"`},
+		{"ServeUnknownFlag", []string{"serve", "--port", "80"}, "flag provided but not defined: -port"},
+		{"ServeExtraArgument", []string{"serve", "now"}, `unexpected argument "now"`},
+		{"ServeBadLogLevel", []string{"serve", "--log-level", "loud"}, `log level "loud"`},
+		{"MigrateWithoutAction", []string{"migrate"}, "missing action"},
+		{"MigrateUnknownAction", []string{"migrate", "sideways"}, `unknown action "sideways"`},
+		{"MigrateUnknownFlagAfterAction", []string{"migrate", "up", "--force"}, "flag provided but not defined: -force"},
+		{"MigrateTwoActions", []string{"migrate", "up", "down"}, `unexpected argument "down"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCmd(t, nil, tt.args...)
+			require.Equal(t, exitUsage, r.code)
+			require.Contains(t, r.stderr, tt.want)
+			require.Contains(t, r.stderr, "Usage: refserver")
+			require.Empty(t, r.stdout)
+		})
+	}
+}
+
+func TestHelpPrintsUsageToStdout(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"Help", []string{"help"}, []string{"serve", "migrate up|down|status|unlock", envAddr, envDB, envLogLevel, dbopen.DSNDefault, addrDefault}},
+		{"HelpServe", []string{"help", "serve"}, []string{"--addr", "-addr", "-db", "-log-level"}},
+		{"HelpMigrate", []string{"help", "migrate"}, []string{"up|down|status|unlock", "-db"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCmd(t, nil, tt.args...)
+			require.Equal(t, exitOK, r.code, r.stderr)
+			for _, w := range tt.want {
+				require.Contains(t, r.stdout, w)
+			}
+		})
+	}
+}
+
+func TestHelpFlagExitsZero(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"serve", "-h"}, {"migrate", "--help"}, {"migrate", "status", "-h"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			r := runCmd(t, nil, args...)
+			require.Equal(t, exitOK, r.code)
+			require.Contains(t, r.stderr, "Usage: refserver "+args[0])
+		})
+	}
+}
+
+func TestServeConfigFlagsWinOverEnvironment(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{envAddr: "0.0.0.0:9000", envDB: "sqlite:env.db", envLogLevel: "warn"}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want serveConfig
+	}{
+		{"DefaultsWithNothingSet", nil, nil,
+			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo}},
+		{"EnvironmentOverDefaults", env, nil,
+			serveConfig{Addr: "0.0.0.0:9000", DSN: "sqlite:env.db", LogLevel: slog.LevelWarn}},
+		{"FlagsOverEnvironment", env, []string{"--addr", "127.0.0.1:9001", "--db", "sqlite:flag.db", "--log-level", "debug"},
+			serveConfig{Addr: "127.0.0.1:9001", DSN: "sqlite:flag.db", LogLevel: slog.LevelDebug}},
+		{"OneFlagOthersFromEnvironment", env, []string{"-log-level=error"},
+			serveConfig{Addr: "0.0.0.0:9000", DSN: "sqlite:env.db", LogLevel: slog.LevelError}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs, resolve := serveFlags(envFunc(tt.env))
+			require.NoError(t, fs.Parse(tt.args))
+			got, err := resolve()
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestUsageNeverShowsTheDSNFromTheEnvironment(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{envDB: "postgres://custos:hunter2@db:5432/custos"}
+	r := runCmd(t, env, "serve", "--bogus")
+	require.Equal(t, exitUsage, r.code)
+	require.NotContains(t, r.stderr, "hunter2")
+}
+
+func TestSecretScrubberRemovesThePassword(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		dsn  string
+		msg  string
+		want string
+	}{
+		{"PostgresURL", "postgres://u:s3cret@h/db", "bad postgres://u:s3cret@h/db", "bad postgres://u:xxxxx@h/db"},
+		{"MySQLURLThatDoesNotParse", "mysql://u:s3cret@h:bad/db", `parse "mysql://u:s3cret@h:bad/db": invalid port`, `parse "mysql://u:xxxxx@h:bad/db": invalid port`},
+		{"MySQLDriverForm", "u:s3cret@tcp(h:3306)/db", "u:s3cret@tcp(h:3306)/db refused", "u:xxxxx@tcp(h:3306)/db refused"},
+		{"EscapedPassword", "postgres://u:p%40ss@h/db", "postgres://u:p%40ss@h/db and p@ss", "postgres://u:xxxxx@h/db and xxxxx"},
+		{"NoPassword", "postgres://u@h/db", "postgres://u@h/db", "postgres://u@h/db"},
+		{"SQLite", "sqlite:custos.db", "sqlite:custos.db", "sqlite:custos.db"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, secretScrubber(tt.dsn)(tt.msg))
+		})
+	}
+}
+
+func TestDatabaseErrorsNeverPrintThePassword(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"MigrateMalformedMySQLURL", []string{"migrate", "up", "--db", "mysql://custos:s3cret@localhost:bad/custos"}},
+		{"MigrateRefusedMySQL", []string{"migrate", "status", "--db", "custos:s3cret@tcp(127.0.0.1:1)/custos"}},
+		{"ServeRefusedPostgres", []string{"serve", "--addr", "127.0.0.1:0", "--db", "postgres://custos:s3cret@127.0.0.1:1/custos?sslmode=disable"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCmd(t, nil, tt.args...)
+			require.Equal(t, exitFail, r.code, r.stderr)
+			require.NotEmpty(t, r.stderr)
+			require.NotContains(t, r.stderr, "s3cret")
+			require.NotContains(t, r.stdout, "s3cret")
+		})
+	}
+}
