@@ -127,7 +127,7 @@ func (r alertRepo) Create(ctx context.Context, a *store.Alert) error {
 	normAlert(a)
 	a.CreatedAt = store.NormalizeTime(cmpTime(a.CreatedAt, r.stamp()))
 	a.UpdatedAt = a.CreatedAt
-	_, err := r.w.NewInsert().Model(alertToRow(a)).Exec(ctx)
+	_, err := r.insert(alertToRow(a)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -140,12 +140,7 @@ func (r alertRepo) GetUnresolved(ctx context.Context, dedupeKey string) (*store.
 }
 
 func (r alertRepo) getBy(ctx context.Context, col, v string) (*store.Alert, error) {
-	var row alertRow
-	if err := r.r.NewSelect().Model(&row).Where("? = ?", bun.Ident(col), v).Limit(1).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	a := row.toStore()
-	return &a, nil
+	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*alertRow).toStore)
 }
 
 func (r alertRepo) Update(ctx context.Context, a *store.Alert) error {
@@ -283,7 +278,7 @@ func (r channelRepo) Create(ctx context.Context, c *store.Channel) error {
 	}
 	c.CreatedAt = store.NormalizeTime(cmpTime(c.CreatedAt, r.stamp()))
 	c.UpdatedAt = c.CreatedAt
-	_, err := r.w.NewInsert().Model(channelToRow(c)).Exec(ctx)
+	_, err := r.insert(channelToRow(c)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -421,7 +416,7 @@ func (r notificationRepo) Create(ctx context.Context, n *store.Notification) err
 	normNotification(n)
 	n.CreatedAt = store.NormalizeTime(cmpTime(n.CreatedAt, r.stamp()))
 	n.UpdatedAt = n.CreatedAt
-	_, err := r.w.NewInsert().Model(notificationToRow(n)).Exec(ctx)
+	_, err := r.insert(notificationToRow(n)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -661,7 +656,7 @@ func (r reportRepo) Create(ctx context.Context, p *store.Report) error {
 	p.PeriodTo = store.NormalizeTime(p.PeriodTo)
 	p.GeneratedAt = store.NormalizeTime(p.GeneratedAt)
 	p.CreatedAt = store.NormalizeTime(cmpTime(p.CreatedAt, r.stamp()))
-	_, err := r.w.NewInsert().Model(reportToRow(p)).Exec(ctx)
+	_, err := r.insert(reportToRow(p)).Exec(ctx)
 	return mapErr(err)
 }
 

@@ -84,7 +84,7 @@ func (r auditRepo) Append(ctx context.Context, e *store.AuditEvent) error {
 	if len(e.Details) == 0 {
 		e.Details = nil
 	}
-	_, err := r.w.NewInsert().Model(auditToRow(e)).Exec(ctx)
+	_, err := r.insert(auditToRow(e)).Exec(ctx)
 	if err = mapErr(err); errors.Is(err, store.ErrConflict) {
 		// The primary key is the table's only unique key; PostgreSQL and
 		// MySQL do not name it the way mapErr reads.
@@ -206,7 +206,7 @@ func (r settingRepo) Put(ctx context.Context, s *store.Setting) error {
 	if s.UpdatedBy != nil && *s.UpdatedBy == "" {
 		s.UpdatedBy = nil
 	}
-	q := r.w.NewInsert().Model(settingToRow(s))
+	q := r.insert(settingToRow(s))
 	switch {
 	case r.feats.Has(feature.InsertOnConflict):
 		q = q.On("CONFLICT (name) DO UPDATE").

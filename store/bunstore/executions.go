@@ -108,7 +108,7 @@ func (r executionRepo) Insert(ctx context.Context, e *store.Execution) (bool, er
 	if r.feats.Has(feature.InsertOnConflict) {
 		// PostgreSQL and SQLite: a repeated run is not an error, so a
 		// surrounding transaction stays usable.
-		res, err := r.w.NewInsert().Model(row).On("CONFLICT (job_id, run_id) DO NOTHING").Exec(ctx)
+		res, err := r.insert(row).On("CONFLICT (job_id, run_id) DO NOTHING").Exec(ctx)
 		if err != nil {
 			return false, mapErr(err)
 		}
@@ -120,7 +120,7 @@ func (r executionRepo) Insert(ctx context.Context, e *store.Execution) (bool, er
 	} else {
 		// MySQL: a duplicate key fails the statement only, not the
 		// transaction.
-		_, err := r.w.NewInsert().Model(row).Exec(ctx)
+		_, err := r.insert(row).Exec(ctx)
 		if err == nil {
 			return true, nil
 		}
@@ -203,7 +203,7 @@ func (r executionRepo) insertChunk(ctx context.Context, es []*store.Execution, c
 		fresh = append(fresh, i)
 	}
 	if len(rows) > 0 {
-		q := r.w.NewInsert().Model(&rows)
+		q := r.insert(&rows)
 		if r.feats.Has(feature.InsertOnConflict) {
 			q = q.On("CONFLICT (job_id, run_id) DO NOTHING")
 		}

@@ -97,7 +97,7 @@ func (r userRepo) Create(ctx context.Context, u *store.User) error {
 	u.CreatedAt = store.NormalizeTime(cmpTime(u.CreatedAt, r.stamp()))
 	u.UpdatedAt = u.CreatedAt
 	normUserTimes(u)
-	_, err := r.w.NewInsert().Model(userToRow(u)).Exec(ctx)
+	_, err := r.insert(userToRow(u)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -119,27 +119,11 @@ func (r userRepo) GetByEmail(ctx context.Context, email string) (*store.User, er
 }
 
 func (r userRepo) getBy(ctx context.Context, col, v string) (*store.User, error) {
-	var row userRow
-	if err := r.r.NewSelect().Model(&row).Where("? = ?", bun.Ident(col), v).Limit(1).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	u := row.toStore()
-	return &u, nil
+	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*userRow).toStore)
 }
 
 func (r userRepo) GetMany(ctx context.Context, ids []string) ([]store.User, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	var rows []userRow
-	if err := r.r.NewSelect().Model(&rows).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	out := make([]store.User, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toStore()
-	}
-	return out, nil
+	return getByIDs(ctx, r.r, ids, (*userRow).toStore)
 }
 
 func (r userRepo) Update(ctx context.Context, u *store.User) error {
@@ -235,7 +219,7 @@ func (r sessionRepo) Create(ctx context.Context, s *store.Session) error {
 	s.LastSeenAt = store.NormalizeTime(cmpTime(s.LastSeenAt, s.CreatedAt))
 	s.ExpiresAt = store.NormalizeTime(s.ExpiresAt)
 	s.UserAgent = store.TruncateText(s.UserAgent, store.MaxShortTextLen)
-	_, err := r.w.NewInsert().Model(sessionToRow(s)).Exec(ctx)
+	_, err := r.insert(sessionToRow(s)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -248,12 +232,7 @@ func (r sessionRepo) GetByTokenHash(ctx context.Context, tokenHash string) (*sto
 }
 
 func (r sessionRepo) getBy(ctx context.Context, col, v string) (*store.Session, error) {
-	var row sessionRow
-	if err := r.r.NewSelect().Model(&row).Where("? = ?", bun.Ident(col), v).Limit(1).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	s := row.toStore()
-	return &s, nil
+	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*sessionRow).toStore)
 }
 
 func (r sessionRepo) Touch(ctx context.Context, id string, lastSeenAt time.Time) error {
@@ -379,7 +358,7 @@ func (r apiKeyRepo) Create(ctx context.Context, k *store.APIKey) error {
 	if k.JobID != nil && *k.JobID == "" {
 		k.JobID = nil
 	}
-	_, err := r.w.NewInsert().Model(apiKeyToRow(k)).Exec(ctx)
+	_, err := r.insert(apiKeyToRow(k)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -392,12 +371,7 @@ func (r apiKeyRepo) GetByPrefix(ctx context.Context, prefix string) (*store.APIK
 }
 
 func (r apiKeyRepo) getBy(ctx context.Context, col, v string) (*store.APIKey, error) {
-	var row apiKeyRow
-	if err := r.r.NewSelect().Model(&row).Where("? = ?", bun.Ident(col), v).Limit(1).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	k := row.toStore()
-	return &k, nil
+	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*apiKeyRow).toStore)
 }
 
 func (r apiKeyRepo) Update(ctx context.Context, k *store.APIKey) error {

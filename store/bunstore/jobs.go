@@ -64,7 +64,7 @@ func (r assetRepo) Create(ctx context.Context, a *store.Asset) error {
 	}
 	a.CreatedAt = store.NormalizeTime(cmpTime(a.CreatedAt, r.stamp()))
 	a.UpdatedAt = a.CreatedAt
-	_, err := r.w.NewInsert().Model(assetToRow(a)).Exec(ctx)
+	_, err := r.insert(assetToRow(a)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -77,27 +77,11 @@ func (r assetRepo) GetByName(ctx context.Context, name string) (*store.Asset, er
 }
 
 func (r assetRepo) getBy(ctx context.Context, col, v string) (*store.Asset, error) {
-	var row assetRow
-	if err := r.r.NewSelect().Model(&row).Where("? = ?", bun.Ident(col), v).Limit(1).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	a := row.toStore()
-	return &a, nil
+	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*assetRow).toStore)
 }
 
 func (r assetRepo) GetMany(ctx context.Context, ids []string) ([]store.Asset, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	var rows []assetRow
-	if err := r.r.NewSelect().Model(&rows).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	out := make([]store.Asset, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toStore()
-	}
-	return out, nil
+	return getByIDs(ctx, r.r, ids, (*assetRow).toStore)
 }
 
 func (r assetRepo) Update(ctx context.Context, a *store.Asset) error {
@@ -304,7 +288,7 @@ func (r jobRepo) Create(ctx context.Context, j *store.Job) error {
 	normalizeJob(j)
 	j.CreatedAt = store.NormalizeTime(cmpTime(j.CreatedAt, r.stamp()))
 	j.UpdatedAt = j.CreatedAt
-	_, err := r.w.NewInsert().Model(jobToRow(j)).Exec(ctx)
+	_, err := r.insert(jobToRow(j)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -334,18 +318,7 @@ func (r jobRepo) getBy(ctx context.Context, col, v string) (*store.Job, error) {
 }
 
 func (r jobRepo) GetMany(ctx context.Context, ids []string) ([]store.Job, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	var rows []jobRow
-	if err := r.r.NewSelect().Model(&rows).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	out := make([]store.Job, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toStore()
-	}
-	return out, nil
+	return getByIDs(ctx, r.r, ids, (*jobRow).toStore)
 }
 
 func (r jobRepo) Update(ctx context.Context, j *store.Job) error {
@@ -542,7 +515,7 @@ func (r copyRepo) Create(ctx context.Context, c *store.Copy) error {
 	c.LastWrittenAt = normPtr(c.LastWrittenAt)
 	c.CreatedAt = store.NormalizeTime(cmpTime(c.CreatedAt, r.stamp()))
 	c.UpdatedAt = c.CreatedAt
-	_, err := r.w.NewInsert().Model(copyToRow(c)).Exec(ctx)
+	_, err := r.insert(copyToRow(c)).Exec(ctx)
 	return mapErr(err)
 }
 

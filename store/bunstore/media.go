@@ -86,7 +86,7 @@ func (r mediaRepo) Create(ctx context.Context, m *store.Media) error {
 	m.LastWrittenAt = normPtr(m.LastWrittenAt)
 	m.CreatedAt = store.NormalizeTime(cmpTime(m.CreatedAt, r.stamp()))
 	m.UpdatedAt = m.CreatedAt
-	_, err := r.w.NewInsert().Model(mediaToRow(m)).Exec(ctx)
+	_, err := r.insert(mediaToRow(m)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -99,27 +99,11 @@ func (r mediaRepo) GetByLabel(ctx context.Context, label string) (*store.Media, 
 }
 
 func (r mediaRepo) getBy(ctx context.Context, col, v string) (*store.Media, error) {
-	var row mediaRow
-	if err := r.r.NewSelect().Model(&row).Where("? = ?", bun.Ident(col), v).Limit(1).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	m := row.toStore()
-	return &m, nil
+	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*mediaRow).toStore)
 }
 
 func (r mediaRepo) GetMany(ctx context.Context, ids []string) ([]store.Media, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	var rows []mediaRow
-	if err := r.r.NewSelect().Model(&rows).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	out := make([]store.Media, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toStore()
-	}
-	return out, nil
+	return getByIDs(ctx, r.r, ids, (*mediaRow).toStore)
 }
 
 func (r mediaRepo) Update(ctx context.Context, m *store.Media) error {
@@ -227,7 +211,7 @@ func (r mediaEventRepo) Create(ctx context.Context, e *store.MediaEvent) error {
 		e.ID = r.newID()
 	}
 	e.At = store.NormalizeTime(e.At)
-	_, err := r.w.NewInsert().Model(mediaEventToRow(e)).Exec(ctx)
+	_, err := r.insert(mediaEventToRow(e)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -322,7 +306,7 @@ func (r lendingRepo) Create(ctx context.Context, l *store.Lending) error {
 	l.ReturnedAt = normPtr(l.ReturnedAt)
 	l.CreatedAt = store.NormalizeTime(cmpTime(l.CreatedAt, r.stamp()))
 	l.UpdatedAt = l.CreatedAt
-	_, err := r.w.NewInsert().Model(lendingToRow(l)).Exec(ctx)
+	_, err := r.insert(lendingToRow(l)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -335,12 +319,7 @@ func (r lendingRepo) GetOpenByMedia(ctx context.Context, mediaID string) (*store
 }
 
 func (r lendingRepo) getBy(ctx context.Context, col, v string) (*store.Lending, error) {
-	var row lendingRow
-	if err := r.r.NewSelect().Model(&row).Where("? = ?", bun.Ident(col), v).Limit(1).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	l := row.toStore()
-	return &l, nil
+	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*lendingRow).toStore)
 }
 
 func (r lendingRepo) Update(ctx context.Context, l *store.Lending) error {
@@ -451,7 +430,7 @@ func (r rotationPlanRepo) Create(ctx context.Context, p *store.RotationPlan) err
 	p.MediaIDs = mediaIDsOf(p.MediaIDs)
 	p.CreatedAt = store.NormalizeTime(cmpTime(p.CreatedAt, r.stamp()))
 	p.UpdatedAt = p.CreatedAt
-	_, err := r.w.NewInsert().Model(rotationPlanToRow(p)).Exec(ctx)
+	_, err := r.insert(rotationPlanToRow(p)).Exec(ctx)
 	return mapErr(err)
 }
 

@@ -97,7 +97,7 @@ func (r verificationTestRepo) Create(ctx context.Context, t *store.VerificationT
 	t.Duration = duration(seconds(t.Duration))
 	t.CopyID = strPtr(strVal(t.CopyID))
 	t.TesterID = strPtr(strVal(t.TesterID))
-	_, err := r.w.NewInsert().Model(verificationTestToRow(t)).Exec(ctx)
+	_, err := r.insert(verificationTestToRow(t)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -249,7 +249,7 @@ func (r verificationScheduleRepo) Create(ctx context.Context, s *store.Verificat
 	s.CreatedAt = store.NormalizeTime(cmpTime(s.CreatedAt, r.stamp()))
 	s.UpdatedAt = s.CreatedAt
 	normalizeSchedule(s)
-	_, err := r.w.NewInsert().Model(verificationScheduleToRow(s)).Exec(ctx)
+	_, err := r.insert(verificationScheduleToRow(s)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -262,12 +262,7 @@ func (r verificationScheduleRepo) GetActiveByJob(ctx context.Context, jobID stri
 }
 
 func (r verificationScheduleRepo) getBy(ctx context.Context, col, v string) (*store.VerificationSchedule, error) {
-	var row verificationScheduleRow
-	if err := r.r.NewSelect().Model(&row).Where("? = ?", bun.Ident(col), v).Limit(1).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	s := row.toStore()
-	return &s, nil
+	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*verificationScheduleRow).toStore)
 }
 
 func (r verificationScheduleRepo) Update(ctx context.Context, s *store.VerificationSchedule) error {
@@ -426,7 +421,7 @@ func (r complianceRepo) PutState(ctx context.Context, s *store.ComplianceState) 
 	if len(s.Reasons) == 0 {
 		s.Reasons = nil
 	}
-	q := r.w.NewInsert().Model(complianceStateToRow(s))
+	q := r.insert(complianceStateToRow(s))
 	q = upsertColumns(r.conn, q, "subject_type, subject_id",
 		"status", "copies", "media_types", "offsite", "offline_or_immutable", "verified", "score",
 		"reasons", "evaluated_at", "changed_at")
@@ -530,7 +525,7 @@ func (r complianceRepo) AddChange(ctx context.Context, c *store.ComplianceChange
 	if len(c.Reasons) == 0 {
 		c.Reasons = nil
 	}
-	_, err := r.w.NewInsert().Model(complianceChangeToRow(c)).Exec(ctx)
+	_, err := r.insert(complianceChangeToRow(c)).Exec(ctx)
 	return mapErr(err)
 }
 
@@ -609,7 +604,7 @@ func (r rollupRepo) Put(ctx context.Context, d *store.DailyRollup) error {
 		return err
 	}
 	d.UpdatedAt = r.stamp()
-	q := r.w.NewInsert().Model(rollupToRow(d))
+	q := r.insert(rollupToRow(d))
 	q = upsertColumns(r.conn, q, "day",
 		"executions_success", "executions_warning", "executions_failed", "executions_canceled",
 		"executions_missed", "bytes_written", "jobs_compliant", "jobs_warning", "jobs_non_compliant",
