@@ -19,5 +19,7 @@
 //     cursor that never skips or repeats a row when rows are added between
 //     pages.
 //   - Errors: ErrNotFound, ErrConflict (a unique key), ErrForeignKey (a
-//     missing or still referenced row), *ValidationError (bad input).
+//     missing or still referenced row), ErrRetry (the database aborted the
+//     transaction for a concurrent one; nothing was written),
+//     *ValidationError (bad input).
 package store

@@ -19,6 +19,10 @@ var (
 	// ErrForeignKey means a row references a row that does not exist, or a
 	// delete would leave rows referencing nothing.
 	ErrForeignKey = errors.New("store: foreign key violation")
+	// ErrRetry means the database aborted the transaction to resolve a
+	// conflict with another one (a deadlock or a serialization failure).
+	// Nothing of it was written; running it again may succeed.
+	ErrRetry = errors.New("store: transaction aborted by a concurrent one; retry")
 )
 
 // ConstraintError carries which constraint a write broke. It unwraps to

@@ -526,20 +526,10 @@ func (r notificationRepo) Claim(ctx context.Context, now time.Time, lease time.D
 // gap locks. PostgreSQL's default is READ COMMITTED already; SQLite has one
 // writer and no isolation levels to choose.
 func (r notificationRepo) claimTx(ctx context.Context, fn func(c *conn) error) error {
-	if r.tx != nil || r.dialect == dialect.SQLite {
+	if r.dialect == dialect.SQLite {
 		return r.inWriteTx(ctx, fn)
 	}
-	tx, err := r.store.wdb.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-	if err != nil {
-		return mapErr(err)
-	}
-	inner := *r.conn
-	inner.r, inner.w, inner.tx = &tx, &tx, &tx
-	if err := fn(&inner); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return mapErr(tx.Commit())
+	return r.runTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, fn)
 }
 
 func (r notificationRepo) CountByState(ctx context.Context) (map[store.NotificationState]int, error) {

@@ -130,10 +130,16 @@ type conn struct {
 
 // InTx runs fn in a transaction; see store.Store.
 func (c *conn) InTx(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
+	return c.runTx(ctx, nil, func(tx *conn) error { return fn(ctx, tx) })
+}
+
+// runTx runs fn in the current transaction, or in a new one begun with opts
+// that commits when fn returns nil and rolls back on an error or a panic.
+func (c *conn) runTx(ctx context.Context, opts *sql.TxOptions, fn func(tx *conn) error) error {
 	if c.tx != nil {
-		return fn(ctx, c)
+		return fn(c)
 	}
-	tx, err := c.store.wdb.BeginTx(ctx, nil)
+	tx, err := c.store.wdb.BeginTx(ctx, opts)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -145,7 +151,7 @@ func (c *conn) InTx(ctx context.Context, fn func(ctx context.Context, tx store.R
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(ctx, &inner); err != nil {
+	if err := fn(&inner); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -161,12 +167,7 @@ func (c *conn) stamp() time.Time { return store.NormalizeTime(c.now()) }
 // inWriteTx runs fn in the current transaction, or in a new one. Writes that
 // touch several rows use it so they are all-or-nothing.
 func (c *conn) inWriteTx(ctx context.Context, fn func(c *conn) error) error {
-	if c.tx != nil {
-		return fn(c)
-	}
-	return c.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
-		return fn(tx.(*conn))
-	})
+	return c.runTx(ctx, nil, fn)
 }
 
 // forUpdate adds a row lock to a select inside a transaction on databases

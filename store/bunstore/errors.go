@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -43,6 +44,8 @@ const (
 	mysqlBadNull           = 1048
 	mysqlDataTooLong       = 1406
 	mysqlTruncatedWrongVal = 1292
+	mysqlDeadlock          = 1213
+	mysqlLockWaitTimeout   = 1205
 )
 
 // mapErr is the one place where driver errors become store errors. Errors
@@ -67,8 +70,10 @@ func mapErr(err error) error {
 			return uniqueErr(msg)
 		case "23503":
 			return fkErr(msg)
-		case "23514", "23502", "22001", "22P02", "22007", "22008":
+		case "23514", "23502", "22001", "22P02", "22007", "22008", "22021":
 			return invalidErr()
+		case "40001", "40P01":
+			return fmt.Errorf("%w: %s", store.ErrRetry, ps.SQLState())
 		}
 		return err
 	}
@@ -99,6 +104,8 @@ func mapErr(err error) error {
 			return fkErr(msg)
 		case mysqlCheckViolated, mysqlCheckViolatedOra, mysqlBadNull, mysqlDataTooLong, mysqlTruncatedWrongVal:
 			return invalidErr()
+		case mysqlDeadlock, mysqlLockWaitTimeout:
+			return fmt.Errorf("%w: mysql error %d", store.ErrRetry, n)
 		}
 	}
 	return err

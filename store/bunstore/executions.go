@@ -1,8 +1,10 @@
 package bunstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -163,21 +165,49 @@ func (r executionRepo) InsertBatch(ctx context.Context, es []*store.Execution) (
 			return nil, err
 		}
 	}
-	err := r.inWriteTx(ctx, func(c *conn) error {
-		tx := executionRepo{c}
-		for start := 0; start < len(es); start += batchChunk {
-			end := min(start+batchChunk, len(es))
-			if err := tx.insertChunk(ctx, es[start:end], created[start:end]); err != nil {
-				return err
-			}
-		}
-		return nil
+	// Rows go in key order, so concurrent batches lock keys in the same
+	// order; MySQL may still abort one to break a deadlock, and the batch,
+	// idempotent by construction, then runs again.
+	order := make([]int, len(es))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(es[a].JobID, es[b].JobID), cmp.Compare(es[a].RunID, es[b].RunID))
 	})
+	sorted := make([]*store.Execution, len(es))
+	for i, k := range order {
+		sorted[i] = es[k]
+	}
+	done := make([]bool, len(es))
+	var err error
+	for attempt := 0; attempt < batchAttempts; attempt++ {
+		clear(done)
+		err = r.inWriteTx(ctx, func(c *conn) error {
+			tx := executionRepo{c}
+			for start := 0; start < len(sorted); start += batchChunk {
+				end := min(start+batchChunk, len(sorted))
+				if err := tx.insertChunk(ctx, sorted[start:end], done[start:end]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if r.tx != nil || !errors.Is(err, store.ErrRetry) {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
+	for i, k := range order {
+		created[k] = done[i]
+	}
 	return created, nil
 }
+
+// batchAttempts bounds the runs of a batch that the database keeps aborting.
+const batchAttempts = 5
 
 type runKey struct{ job, run string }
 
@@ -275,41 +305,36 @@ func (r executionRepo) settleRace(ctx context.Context, es []*store.Execution, fr
 }
 
 // findRuns loads the stored executions matching the (job, run) pairs of es.
+// The condition is one (job_id = ? AND run_id IN (…)) per job, so every
+// database looks up exactly the pairs through the unique index; two
+// independent IN lists would make MySQL scan their cross product.
 func (r executionRepo) findRuns(ctx context.Context, es []*store.Execution) (map[runKey]store.Execution, error) {
-	jobs := make(map[string]bool)
-	runs := make(map[string]bool)
+	runsByJob := make(map[string][]string)
+	var jobs []string
 	for _, e := range es {
-		jobs[e.JobID] = true
-		runs[e.RunID] = true
-	}
-	var rows []executionRow
-	err := r.forUpdate(r.r.NewSelect().Model(&rows).
-		Where("job_id IN (?)", bun.List(keys(jobs))).
-		Where("run_id IN (?)", bun.List(keys(runs)))).
-		Scan(ctx)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	want := make(map[runKey]bool, len(es))
-	for _, e := range es {
-		want[runKey{e.JobID, e.RunID}] = true
-	}
-	out := make(map[runKey]store.Execution, len(rows))
-	for i := range rows {
-		k := runKey{rows[i].JobID, rows[i].RunID}
-		if want[k] {
-			out[k] = rows[i].toStore()
+		if _, ok := runsByJob[e.JobID]; !ok {
+			jobs = append(jobs, e.JobID)
 		}
+		runsByJob[e.JobID] = append(runsByJob[e.JobID], e.RunID)
+	}
+	q := r.r.NewSelect().WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+		for _, j := range jobs {
+			q = q.WhereOr("job_id = ? AND run_id IN (?)", j, bun.List(runsByJob[j]))
+		}
+		return q
+	})
+	// No row locks: on MySQL they would take gap locks on the missing pairs
+	// and deadlock concurrent batches. A run stored meanwhile is caught by
+	// the insert itself.
+	found, err := getAll(ctx, q, (*executionRow).toStore)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[runKey]store.Execution, len(found))
+	for _, e := range found {
+		out[runKey{e.JobID, e.RunID}] = e
 	}
 	return out, nil
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 func itoa(n int) string {

@@ -42,6 +42,18 @@ func MigrationDir(name dialect.Name) (fs.FS, error) {
 }
 
 func migrator(db *bun.DB) (*migrate.Migrator, error) {
+	ms, err := migrations(db)
+	if err != nil {
+		return nil, err
+	}
+	return migrate.NewMigrator(db, ms,
+		migrate.WithTableName(MigrationTable),
+		migrate.WithLocksTableName(MigrationLockTable),
+		migrate.WithMarkAppliedOnSuccess(true),
+	), nil
+}
+
+func migrations(db *bun.DB) (*migrate.Migrations, error) {
 	dir, err := MigrationDir(db.Dialect().Name())
 	if err != nil {
 		return nil, err
@@ -50,11 +62,7 @@ func migrator(db *bun.DB) (*migrate.Migrator, error) {
 	if err := ms.Discover(dir); err != nil {
 		return nil, fmt.Errorf("bunstore: read migrations: %w", err)
 	}
-	return migrate.NewMigrator(db, ms,
-		migrate.WithTableName(MigrationTable),
-		migrate.WithLocksTableName(MigrationLockTable),
-		migrate.WithMarkAppliedOnSuccess(true),
-	), nil
+	return ms, nil
 }
 
 // MigrationStatus describes one migration.
@@ -138,15 +146,29 @@ func Status(ctx context.Context, db *bun.DB) ([]MigrationStatus, error) {
 }
 
 // Pending returns the versions not yet applied; readiness checks use it.
+// Unlike Status it writes nothing (no bookkeeping tables are created), so it
+// is cheap to call on every probe.
 func Pending(ctx context.Context, db *bun.DB) ([]string, error) {
-	st, err := Status(ctx, db)
+	m, err := migrator(db)
 	if err != nil {
 		return nil, err
 	}
+	ms, err := m.MigrationsWithStatus(ctx)
+	if err != nil {
+		if perr := db.PingContext(ctx); perr != nil {
+			return nil, fmt.Errorf("bunstore: migration status: %w", err)
+		}
+		// The database answers but has no migration table: nothing applied.
+		all, merr := migrations(db)
+		if merr != nil {
+			return nil, merr
+		}
+		ms = all.Sorted()
+	}
 	var out []string
-	for _, s := range st {
-		if !s.Applied {
-			out = append(out, s.Version)
+	for _, mg := range ms {
+		if !mg.IsApplied() {
+			out = append(out, mg.String())
 		}
 	}
 	return out, nil

@@ -431,6 +431,60 @@ func testExecutions(t *testing.T, newStore NewStoreFunc) {
 		require.Equal(t, int64(writers*perWriter), counts[store.ExecutionSuccess])
 	})
 
+	t.Run("ConcurrentOverlappingBatchesStoreEachRunOnce", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, newStore)
+		j := b.job(t)
+		const writers, shared, own = 4, 40, 20
+		createdShared := make([]int, shared)
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		errs := make(chan error, writers)
+		for w := range writers {
+			wg.Go(func() {
+				batch := make([]*store.Execution, 0, shared+own)
+				for i := range shared {
+					e := newExecution(j.ID)
+					e.RunID = fmt.Sprintf("shared-%d", i)
+					batch = append(batch, e)
+				}
+				for i := range own {
+					e := newExecution(j.ID)
+					e.RunID = fmt.Sprintf("own-%d-%d", w, i)
+					batch = append(batch, e)
+				}
+				created, err := b.s.Executions().InsertBatch(b.ctx, batch)
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for i := range shared {
+					if created[i] {
+						createdShared[i]++
+					}
+				}
+				for i := shared; i < len(batch); i++ {
+					if !created[i] {
+						errs <- fmt.Errorf("own run %s reported as existing", batch[i].RunID)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		for i, n := range createdShared {
+			require.Equal(t, 1, n, "shared run %d reported created by %d batches", i, n)
+		}
+		counts, err := b.s.Executions().CountByStatus(b.ctx, j.ID, store.TimeRange{})
+		require.NoError(t, err)
+		require.Equal(t, int64(shared+writers*own), counts[store.ExecutionSuccess])
+	})
+
 	t.Run("ConcurrentRepeatsOfOneRunStoreOneRow", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, newStore)

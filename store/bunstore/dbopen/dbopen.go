@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -122,8 +123,11 @@ func Redact(dsn string) string {
 		cfg.Passwd = "xxxxx"
 		return cfg.FormatDSN()
 	}
-	return dsn
+	// Unparseable: mask whatever sits between "user:" and "@".
+	return passwordRE.ReplaceAllString(dsn, "${1}xxxxx@")
 }
+
+var passwordRE = regexp.MustCompile(`([/@]?[^:/@]+:)[^@/]*@`)
 
 func parse(dsn string) (Kind, string, error) {
 	switch {
@@ -206,7 +210,8 @@ func openPostgres(dsn string) (*DB, error) {
 func mysqlURLToDSN(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("dbopen: mysql URL: %w", err)
+		// url.Parse quotes the whole URL, password included.
+		return "", errors.New("dbopen: malformed mysql URL: want mysql://user:pass@host:3306/db")
 	}
 	cfg := mysql.NewConfig()
 	if u.User != nil {

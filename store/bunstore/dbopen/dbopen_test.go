@@ -1,0 +1,83 @@
+package dbopen
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseNamesTheDatabaseKind(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		dsn  string
+		kind Kind
+		rest string
+	}{
+		{"", SQLite, "custos.db"},
+		{"sqlite:data/custos.db", SQLite, "data/custos.db"},
+		{"sqlite:///var/lib/custos.db", SQLite, "/var/lib/custos.db"},
+		{"backups.db", SQLite, "backups.db"},
+		{"postgres://u:p@db:5432/custos?sslmode=disable", Postgres, "postgres://u:p@db:5432/custos?sslmode=disable"},
+		{"postgresql://db/custos", Postgres, "postgresql://db/custos"},
+		{"mysql://u:p@db:3307/custos", MySQL, "u:p@tcp(db:3307)/custos"},
+		{"mysql://u@db/custos?timeout=5s", MySQL, "u@tcp(db:3306)/custos?timeout=5s"},
+		{"root@tcp(127.0.0.1:3306)/custos?parseTime=true", MySQL, "root@tcp(127.0.0.1:3306)/custos?parseTime=true"},
+	}
+	for _, tt := range tests {
+		kind, rest, err := parse(tt.dsn)
+		require.NoError(t, err, tt.dsn)
+		require.Equal(t, tt.kind, kind, tt.dsn)
+		require.Equal(t, tt.rest, rest, tt.dsn)
+	}
+}
+
+func TestParseRejectsUnknownAndIncompleteURLs(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{"oracle://db/x", "sqlite:", "mysql://u:p@db:3306/", "mysql://u:s3cret@db:3306/%zz"} {
+		_, _, err := parse(dsn)
+		require.Error(t, err, dsn)
+		require.NotContains(t, err.Error(), "s3cret", "errors never show a password")
+	}
+}
+
+func TestRedactHidesPasswords(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{
+		"postgres://custos:s3cret@db:5432/custos",
+		"mysql://custos:s3cret@db:3306/custos",
+		"custos:s3cret@tcp(db:3306)/custos",
+		"mysql://custos:s3cret@db:3306/%zz",
+	} {
+		got := Redact(dsn)
+		require.NotContains(t, got, "s3cret", dsn)
+		require.Contains(t, got, "custos", dsn)
+	}
+	require.Equal(t, "sqlite:custos.db", Redact("sqlite:custos.db"))
+}
+
+func TestOpenSQLiteSetsPragmas(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, err := Open(ctx, "sqlite:"+t.TempDir()+"/p.db")
+	require.NoError(t, err)
+	defer d.Close()
+	var mode string
+	require.NoError(t, d.Write.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode))
+	require.Equal(t, "wal", strings.ToLower(mode))
+	var fk, sync, busy int
+	require.NoError(t, d.Write.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk))
+	require.NoError(t, d.Write.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync))
+	require.NoError(t, d.Write.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy))
+	require.Equal(t, 1, fk)
+	require.Equal(t, 1, sync, "NORMAL")
+	require.Positive(t, busy)
+	require.Equal(t, 1, d.Write.DB.Stats().MaxOpenConnections, "one write connection")
+	var qo int
+	require.NoError(t, d.Read.QueryRowContext(ctx, "PRAGMA query_only").Scan(&qo))
+	require.Equal(t, 1, qo, "the read pool cannot write")
+
+	_, err = Open(ctx, "sqlite::memory:")
+	require.Error(t, err)
+}
