@@ -52,13 +52,13 @@ func (a *Alert) Validate() error {
 	var v validator
 	enum(&v, "type", a.Type, alertTypeValues)
 	enum(&v, "severity", a.Severity, severityValues)
-	v.required("dedupe_key", a.DedupeKey)
-	v.text("dedupe_key", a.DedupeKey, MaxShortTextLen)
+	v.key("dedupe_key", a.DedupeKey, MaxShortTextLen)
 	v.name("title", a.Title)
 	enum(&v, "state", a.State, alertStateValues)
 	if a.Occurrences < 1 {
 		v.add("occurrences", "at least 1")
 	}
+	v.count("occurrences", a.Occurrences)
 	if a.FirstSeenAt.IsZero() {
 		v.add("first_seen_at", "required")
 	}
@@ -76,7 +76,9 @@ func (a *Alert) Validate() error {
 	return v.err()
 }
 
-// ListAlertsParams filters alerts, most recently seen first.
+// ListAlertsParams filters alerts, most recently seen first. An alert that
+// recurs while a client pages moves to the front, so it may be missed by the
+// pages still to come; it is on the first page of a fresh listing.
 type ListAlertsParams struct {
 	PageParams
 	State    AlertState // optional
@@ -177,9 +179,7 @@ func (n *Notification) Validate() error {
 		v.add("payload", "must be JSON")
 	}
 	enum(&v, "state", n.State, notificationStateValues)
-	if n.Attempts < 0 {
-		v.add("attempts", "must not be negative")
-	}
+	v.count("attempts", n.Attempts)
 	if n.NextAttemptAt.IsZero() {
 		v.add("next_attempt_at", "required")
 	}

@@ -37,6 +37,7 @@ type ConstraintError struct {
 	Field string
 }
 
+// Error describes the broken constraint without any driver text.
 func (e *ConstraintError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Err.Error())
@@ -52,6 +53,7 @@ func (e *ConstraintError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns ErrConflict or ErrForeignKey.
 func (e *ConstraintError) Unwrap() error { return e.Err }
 
 // ValidationError reports input that a store refuses before touching the
@@ -60,6 +62,7 @@ type ValidationError struct {
 	Fields map[string]string
 }
 
+// Error lists the refused fields in name order.
 func (e *ValidationError) Error() string {
 	keys := slices.Sorted(maps.Keys(e.Fields))
 	parts := make([]string, 0, len(keys))

@@ -36,14 +36,14 @@ func (u *User) Validate() error {
 	}
 	if u.Email != "" && (runeLen(u.Email) > 254 || !strings.Contains(u.Email, "@")) {
 		v.add("email", "must be an email address of at most 254 characters")
+	} else if u.Email != "" {
+		v.key("email", u.Email, 254)
 	}
 	v.text("full_name", u.FullName, MaxNameLen)
 	v.text("department", u.Department, MaxNameLen)
 	enum(&v, "role", u.Role, roleValues)
 	v.text("password_hash", u.PasswordHash, 1000)
-	if u.FailedLogins < 0 {
-		v.add("failed_logins", "must not be negative")
-	}
+	v.count("failed_logins", u.FailedLogins)
 	return v.err()
 }
 
@@ -87,8 +87,7 @@ type Session struct {
 // Validate reports the fields of s that no store accepts.
 func (s *Session) Validate() error {
 	var v validator
-	v.required("token_hash", s.TokenHash)
-	v.text("token_hash", s.TokenHash, 128)
+	v.key("token_hash", s.TokenHash, 128)
 	v.required("user_id", s.UserID)
 	if s.ExpiresAt.IsZero() {
 		v.add("expires_at", "required")
@@ -135,10 +134,8 @@ func (k *APIKey) Validate() error {
 	var v validator
 	v.required("user_id", k.UserID)
 	v.name("name", k.Name)
-	v.required("prefix", k.Prefix)
-	v.text("prefix", k.Prefix, 32)
-	v.required("secret_hash", k.SecretHash)
-	v.text("secret_hash", k.SecretHash, 128)
+	v.key("prefix", k.Prefix, 32)
+	v.key("secret_hash", k.SecretHash, 128)
 	if len(k.Scopes) == 0 {
 		v.add("scopes", "at least one scope")
 	}

@@ -112,24 +112,19 @@ func (j *Job) Validate() error {
 			v.add(field, "must be whole seconds")
 		}
 	}
-	if j.RetentionDays < 0 {
-		v.add("retention_days", "must not be negative")
-	}
+	v.count("retention_days", j.RetentionDays)
 	if len(j.Tags) > 50 {
 		v.add("tags", "at most 50 tags")
 	}
 	for _, t := range j.Tags {
 		v.name("tags", t)
 	}
-	v.required("ping_token", j.PingToken)
-	v.text("ping_token", j.PingToken, 64)
+	v.key("ping_token", j.PingToken, 64)
 	enum(&v, "state", j.State, jobStateValues)
 	if j.LastResult != "" {
 		enum(&v, "last_result", j.LastResult, executionStatusValues)
 	}
-	if j.ConsecutiveFailures < 0 {
-		v.add("consecutive_failures", "must not be negative")
-	}
+	v.count("consecutive_failures", j.ConsecutiveFailures)
 	return v.err()
 }
 
@@ -210,6 +205,8 @@ func (c *Copy) Validate() error {
 type CopyStore interface {
 	Create(ctx context.Context, c *Copy) error
 	Get(ctx context.Context, id string) (*Copy, error)
+	// Update writes every field but ID, JobID and CreatedAt: a copy stays
+	// with its job.
 	Update(ctx context.Context, c *Copy) error
 	Delete(ctx context.Context, id string) error
 	// ListByJob returns a job's copies ordered by name.
@@ -256,8 +253,7 @@ func (e *Execution) Duration() time.Duration {
 func (e *Execution) Validate() error {
 	var v validator
 	v.required("job_id", e.JobID)
-	v.required("run_id", e.RunID)
-	v.text("run_id", e.RunID, MaxNameLen)
+	v.key("run_id", e.RunID, MaxNameLen)
 	enum(&v, "status", e.Status, executionStatusValues)
 	if e.StartedAt.IsZero() {
 		v.add("started_at", "required")

@@ -3,7 +3,12 @@ package store
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
 )
+
+var errNUL = errors.New("NUL in cursor")
 
 // Pagination bounds shared by every list.
 const (
@@ -16,7 +21,9 @@ const (
 // Page is one page of a keyset-paginated list. NextCursor is empty on the
 // last page; otherwise passing it back as Cursor returns the rows after the
 // last one here, with no duplicates or gaps even if rows were inserted or
-// deleted in between.
+// deleted in between. A row whose sort key itself changes between pages (an
+// alert seen again moves to the front of the alert list) moves in the
+// order, as it would on a fresh listing.
 type Page[T any] struct {
 	Items      []T
 	NextCursor string
@@ -68,6 +75,9 @@ func DecodeCursor(cursor string, n int) ([]string, error) {
 	var values []string
 	if err == nil {
 		err = json.Unmarshal(raw, &values)
+	}
+	if err == nil && slices.ContainsFunc(values, func(s string) bool { return strings.IndexByte(s, 0) >= 0 }) {
+		err = errNUL
 	}
 	if err != nil || len(values) != n {
 		return nil, &ValidationError{Fields: map[string]string{"cursor": "invalid cursor"}}

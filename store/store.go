@@ -13,8 +13,20 @@ type Store interface {
 	Repos
 
 	// InTx runs fn with a Repos whose writes commit together when fn returns
-	// nil and roll back when it returns an error or panics. Calling InTx on
-	// the Repos passed to fn runs the inner fn in the same transaction.
+	// nil and roll back when it returns an error or panics.
+	//
+	// Calling InTx on the Repos passed to fn runs the inner fn in a savepoint
+	// of the same transaction: an error from the inner fn undoes only its
+	// writes, and the outer fn may go on. After any other store error inside
+	// fn, return it: PostgreSQL aborts the whole transaction on an error, so
+	// only a savepoint makes "try, and on ErrConflict do something else"
+	// portable.
+	//
+	// Inside fn, use only tx: on SQLite the transaction holds the one write
+	// connection, and a write through the Store would wait for it. The
+	// single-row Get methods of tx lock the row they return until the
+	// transaction ends (SELECT … FOR UPDATE where the database has row
+	// locks), so read-modify-write is safe.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Repos) error) error
 
 	// Ping reports whether the database answers.
@@ -48,7 +60,8 @@ type Repos interface {
 	Audit() AuditStore
 	Settings() SettingStore
 
-	// InTx: see Store.InTx.
+	// InTx runs fn in a transaction, or in a savepoint of the current one;
+	// see Store.InTx.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Repos) error) error
 }
 

@@ -86,17 +86,37 @@ func NameKey(s string) string {
 
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
 
-// checkName validates a required identifier.
-func (v *validator) name(field, s string) {
+// name validates a required name: bounded, no surrounding spaces.
+func (v *validator) name(field, s string) { v.key(field, s, MaxNameLen) }
+
+// key validates a required identifier or key. Surrounding spaces are
+// refused because MySQL compares 'a' and 'a ' as equal and the other
+// databases do not; NUL because no database stores it as text.
+func (v *validator) key(field, s string, n int) {
 	switch {
 	case strings.TrimSpace(s) == "":
 		v.add(field, "required")
 	case s != strings.TrimSpace(s):
 		v.add(field, "must not start or end with spaces")
-	case runeLen(s) > MaxNameLen:
-		v.add(field, "at most %d characters", MaxNameLen)
+	case runeLen(s) > n:
+		v.add(field, "at most %d characters", n)
 	case !utf8.ValidString(s):
 		v.add(field, "must be valid UTF-8")
+	case strings.IndexByte(s, 0) >= 0:
+		v.add(field, "must not contain NUL characters")
+	}
+}
+
+// maxInt32 bounds counters stored in 32-bit integer columns.
+const maxInt32 = 1<<31 - 1
+
+// count validates a non-negative counter stored in a 32-bit column.
+func (v *validator) count(field string, n int) {
+	switch {
+	case n < 0:
+		v.add(field, "must not be negative")
+	case n > maxInt32:
+		v.add(field, "at most %d", maxInt32)
 	}
 }
 

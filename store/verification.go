@@ -156,9 +156,8 @@ func (s *ComplianceState) Validate() error {
 	if s.Score < 0 || s.Score > 100 {
 		v.add("score", "must be between 0 and 100")
 	}
-	if s.Copies < 0 || s.MediaTypes < 0 {
-		v.add("copies", "must not be negative")
-	}
+	v.count("copies", s.Copies)
+	v.count("media_types", s.MediaTypes)
 	if s.EvaluatedAt.IsZero() {
 		v.add("evaluated_at", "required")
 	}
@@ -245,13 +244,15 @@ func (r *DailyRollup) Validate() error {
 		"executions_success": r.ExecutionsSuccess, "executions_warning": r.ExecutionsWarning,
 		"executions_failed": r.ExecutionsFailed, "executions_canceled": r.ExecutionsCanceled,
 		"executions_missed": r.ExecutionsMissed, "bytes_written": r.BytesWritten,
-		"jobs_compliant": int64(r.JobsCompliant), "jobs_warning": int64(r.JobsWarning),
-		"jobs_non_compliant": int64(r.JobsNonCompliant), "jobs_unknown": int64(r.JobsUnknown),
 	} {
 		if n < 0 {
 			v.add(name, "must not be negative")
 		}
 	}
+	v.count("jobs_compliant", r.JobsCompliant)
+	v.count("jobs_warning", r.JobsWarning)
+	v.count("jobs_non_compliant", r.JobsNonCompliant)
+	v.count("jobs_unknown", r.JobsUnknown)
 	return v.err()
 }
 

@@ -1,12 +1,24 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"testing"
+
+	"go.uber.org/goleak"
 
 	"github.com/custos-dev/custos/store/bunstore/bunstoretest"
 )
 
 // TestMain drops the pooled PostgreSQL and MySQL test databases that
-// bunstoretest.New made.
-func TestMain(m *testing.M) { os.Exit(bunstoretest.Main(m)) }
+// bunstoretest.New made, and fails if serve left a goroutine running.
+func TestMain(m *testing.M) {
+	code := bunstoretest.Main(m)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}

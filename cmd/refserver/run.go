@@ -142,7 +142,10 @@ func secretScrubber(dsn string) func(string) string {
 }
 
 func dsnPassword(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+	if u, err := url.Parse(dsn); err == nil && (u.User != nil || u.Query().Has("password")) {
+		if pw := u.Query().Get("password"); pw != "" {
+			return pw
+		}
 		pw, _ := u.User.Password()
 		return pw
 	}

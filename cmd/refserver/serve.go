@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/custos-dev/custos/store/bunstore"
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
 )
@@ -100,7 +102,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) (err error) {
 		}
 	}()
 
-	applied, err := bunstore.Migrate(ctx, s.DB())
+	applied, err := migrateWaiting(ctx, s.DB(), log)
 	if err != nil {
 		return migrateErr(err)
 	}
@@ -114,7 +116,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	pending := func(ctx context.Context) ([]string, error) { return bunstore.Pending(ctx, s.DB()) }
+	// Through the read pool: on SQLite a probe must not wait for a write.
+	pending := s.Pending
 	srv := &http.Server{
 		Handler:           newHandler(s, pending, log),
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -144,6 +147,27 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) (err error) {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// migrateLockWait is how long serve waits for another process to finish
+// migrating: replicas that start together take turns instead of failing.
+const migrateLockWait = 2 * time.Minute
+
+// migrateWaiting migrates, waiting while another process holds the lock.
+func migrateWaiting(ctx context.Context, db *bun.DB, log *slog.Logger) ([]string, error) {
+	deadline := time.Now().Add(migrateLockWait)
+	for {
+		applied, err := bunstore.Migrate(ctx, db)
+		if !errors.Is(err, bunstore.ErrLocked) || time.Now().After(deadline) {
+			return applied, err
+		}
+		log.Info("another process is migrating the database; waiting")
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
 }
 
 // migrateErr adds the way out to bunstore.ErrLocked.

@@ -140,7 +140,7 @@ func (r alertRepo) GetUnresolved(ctx context.Context, dedupeKey string) (*store.
 }
 
 func (r alertRepo) getBy(ctx context.Context, col, v string) (*store.Alert, error) {
-	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*alertRow).toStore)
+	return getOneBy(ctx, r.conn, col, v, (*alertRow).toStore)
 }
 
 func (r alertRepo) Update(ctx context.Context, a *store.Alert) error {
@@ -283,12 +283,7 @@ func (r channelRepo) Create(ctx context.Context, c *store.Channel) error {
 }
 
 func (r channelRepo) Get(ctx context.Context, id string) (*store.Channel, error) {
-	var row channelRow
-	if err := r.r.NewSelect().Model(&row).Where("id = ?", id).Limit(1).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	c := row.toStore()
-	return &c, nil
+	return getOneBy(ctx, r.conn, "id", id, (*channelRow).toStore)
 }
 
 func (r channelRepo) Update(ctx context.Context, c *store.Channel) error {
@@ -421,12 +416,7 @@ func (r notificationRepo) Create(ctx context.Context, n *store.Notification) err
 }
 
 func (r notificationRepo) Get(ctx context.Context, id string) (*store.Notification, error) {
-	var row notificationRow
-	if err := r.r.NewSelect().Model(&row).Where("id = ?", id).Limit(1).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	n := row.toStore()
-	return &n, nil
+	return getOneBy(ctx, r.conn, "id", id, (*notificationRow).toStore)
 }
 
 func (r notificationRepo) Update(ctx context.Context, n *store.Notification) error {
@@ -529,7 +519,7 @@ func (r notificationRepo) claimTx(ctx context.Context, fn func(c *conn) error) e
 	if r.dialect == dialect.SQLite {
 		return r.inWriteTx(ctx, fn)
 	}
-	return r.runTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, fn)
+	return r.runTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, false, fn)
 }
 
 func (r notificationRepo) CountByState(ctx context.Context) (map[store.NotificationState]int, error) {

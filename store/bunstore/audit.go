@@ -103,12 +103,7 @@ func (r auditRepo) Head(ctx context.Context) (*store.AuditEvent, error) {
 }
 
 func (r auditRepo) Get(ctx context.Context, seq int64) (*store.AuditEvent, error) {
-	var row auditRow
-	if err := r.r.NewSelect().Model(&row).Where("seq = ?", seq).Limit(1).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	e := row.toStore()
-	return &e, nil
+	return getOne(ctx, r.forUpdate(r.r.NewSelect().Where("seq = ?", seq)), (*auditRow).toStore)
 }
 
 func (r auditRepo) List(ctx context.Context, p store.ListAuditParams) (*store.Page[store.AuditEvent], error) {
@@ -188,12 +183,7 @@ type settingRepo struct{ *conn }
 var _ store.SettingStore = settingRepo{}
 
 func (r settingRepo) Get(ctx context.Context, key string) (*store.Setting, error) {
-	var row settingRow
-	if err := r.r.NewSelect().Model(&row).Where("name = ?", key).Limit(1).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	s := row.toStore()
-	return &s, nil
+	return getOneBy(ctx, r.conn, "name", key, (*settingRow).toStore)
 }
 
 // Put stamps UpdatedAt with the store's clock: it is when the value was

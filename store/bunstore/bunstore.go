@@ -97,13 +97,18 @@ func (s *Store) WithQueryHook(h bun.QueryHook) *Store {
 	return &out
 }
 
-// Ping reports whether the database answers.
+// Ping reports whether the database answers. It uses the read pool, so on
+// SQLite it does not queue behind a write transaction.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.wdb.PingContext(ctx); err != nil {
+	if err := s.rdb.PingContext(ctx); err != nil {
 		return fmt.Errorf("bunstore: ping: %w", err)
 	}
 	return nil
 }
+
+// Pending returns the migrations not yet applied, through the read pool;
+// readiness checks use it.
+func (s *Store) Pending(ctx context.Context) ([]string, error) { return Pending(ctx, s.rdb) }
 
 // Close closes the databases.
 func (s *Store) Close() error {
@@ -128,18 +133,28 @@ type conn struct {
 	feats   feature.Feature
 }
 
-// InTx runs fn in a transaction; see store.Store.
+// InTx runs fn in a transaction; see store.Store. Nested, it runs fn in a
+// savepoint.
 func (c *conn) InTx(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
-	return c.runTx(ctx, nil, func(tx *conn) error { return fn(ctx, tx) })
+	return c.runTx(ctx, nil, true, func(tx *conn) error { return fn(ctx, tx) })
 }
 
-// runTx runs fn in the current transaction, or in a new one begun with opts
-// that commits when fn returns nil and rolls back on an error or a panic.
-func (c *conn) runTx(ctx context.Context, opts *sql.TxOptions, fn func(tx *conn) error) error {
-	if c.tx != nil {
+// runTx runs fn in a new transaction begun with opts that commits when fn
+// returns nil and rolls back on an error or a panic. Inside a transaction it
+// runs fn in a savepoint when nested is set, and plainly otherwise.
+func (c *conn) runTx(ctx context.Context, opts *sql.TxOptions, nested bool, fn func(tx *conn) error) error {
+	var (
+		tx  bun.Tx
+		err error
+	)
+	switch {
+	case c.tx != nil && !nested:
 		return fn(c)
+	case c.tx != nil:
+		tx, err = c.tx.BeginTx(ctx, nil) // SAVEPOINT
+	default:
+		tx, err = c.store.wdb.BeginTx(ctx, opts)
 	}
-	tx, err := c.store.wdb.BeginTx(ctx, opts)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -167,7 +182,7 @@ func (c *conn) stamp() time.Time { return store.NormalizeTime(c.now()) }
 // inWriteTx runs fn in the current transaction, or in a new one. Writes that
 // touch several rows use it so they are all-or-nothing.
 func (c *conn) inWriteTx(ctx context.Context, fn func(c *conn) error) error {
-	return c.runTx(ctx, nil, fn)
+	return c.runTx(ctx, nil, false, fn)
 }
 
 // forUpdate adds a row lock to a select inside a transaction on databases

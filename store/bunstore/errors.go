@@ -24,7 +24,7 @@ var (
 	mysqlErrRE = regexp.MustCompile(`^Error (\d+)(?: \([0-9A-Z]{5}\))?: `)
 	// Unique indexes are named ux_<table>__<field> on every dialect, so the
 	// field can be read from the name where the database reports it.
-	uxNameRE = regexp.MustCompile(`ux_([a-z_]+?)__([a-z_]+)`)
+	uxNameRE = regexp.MustCompile(`^ux_([a-z_]+?)__([a-z_]+)$`)
 	// SQLite reports the columns instead: "UNIQUE constraint failed:
 	// jobs.name_key" or "…: executions.job_id, executions.run_id".
 	sqliteUniqueRE = regexp.MustCompile(`constraint failed: ([a-z_]+)\.([a-z_]+)(?:, [a-z_]+\.([a-z_]+))*`)
@@ -44,6 +44,8 @@ const (
 	mysqlBadNull           = 1048
 	mysqlDataTooLong       = 1406
 	mysqlTruncatedWrongVal = 1292
+	mysqlOutOfRange        = 1264
+	mysqlIncorrectValue    = 1366
 	mysqlDeadlock          = 1213
 	mysqlLockWaitTimeout   = 1205
 )
@@ -70,7 +72,7 @@ func mapErr(err error) error {
 			return uniqueErr(msg)
 		case "23503":
 			return fkErr(msg)
-		case "23514", "23502", "22001", "22P02", "22007", "22008", "22021":
+		case "23514", "23502", "22001", "22P02", "22007", "22008", "22021", "22003":
 			return invalidErr()
 		case "40001", "40P01":
 			return fmt.Errorf("%w: %s", store.ErrRetry, ps.SQLState())
@@ -102,7 +104,8 @@ func mapErr(err error) error {
 			return uniqueErr(msg)
 		case mysqlRowIsReferenced, mysqlNoReferencedRow, mysqlRowIsReferenced2, mysqlNoReferencedRow2:
 			return fkErr(msg)
-		case mysqlCheckViolated, mysqlCheckViolatedOra, mysqlBadNull, mysqlDataTooLong, mysqlTruncatedWrongVal:
+		case mysqlCheckViolated, mysqlCheckViolatedOra, mysqlBadNull, mysqlDataTooLong, mysqlTruncatedWrongVal,
+			mysqlOutOfRange, mysqlIncorrectValue:
 			return invalidErr()
 		case mysqlDeadlock, mysqlLockWaitTimeout:
 			return fmt.Errorf("%w: mysql error %d", store.ErrRetry, n)
@@ -124,20 +127,41 @@ func mysqlErrNumber(err error) int {
 
 func uniqueErr(msg string) error {
 	ce := &store.ConstraintError{Err: store.ErrConflict}
-	if m := uxNameRE.FindStringSubmatch(msg); m != nil {
-		ce.Table, ce.Field = m[1], m[2]
-		return ce
+	// The key's name is read only where the database puts it: MySQL's
+	// message starts with the duplicate value, which may look like a name.
+	name := ""
+	if m := pgConstraintRE.FindStringSubmatch(msg); m != nil {
+		name = m[1]
+	} else if m := mysqlKeyRE.FindStringSubmatch(msg); m != nil {
+		name = m[1]
 	}
-	if m := sqliteUniqueRE.FindStringSubmatch(msg); m != nil {
-		ce.Table = m[1]
-		col := m[2]
-		if m[3] != "" {
-			col = m[3] // the last column of a composite key names it
+	switch {
+	case name != "":
+		if m := uxNameRE.FindStringSubmatch(name); m != nil {
+			ce.Table, ce.Field = m[1], m[2]
+		} else if m := pkNameRE.FindStringSubmatch(name); m != nil {
+			ce.Table, ce.Field = m[1], "id"
+		} else if name == "PRIMARY" {
+			ce.Field = "id"
 		}
-		ce.Field = fieldOfColumn(col)
+	default:
+		if m := sqliteUniqueRE.FindStringSubmatch(msg); m != nil {
+			ce.Table = m[1]
+			col := m[2]
+			if m[3] != "" {
+				col = m[3] // the last column of a composite key names it
+			}
+			ce.Field = fieldOfColumn(col)
+		}
 	}
 	return ce
 }
+
+var (
+	pgConstraintRE = regexp.MustCompile(`constraint "([^"]+)"`)
+	mysqlKeyRE     = regexp.MustCompile(`for key '(?:[^']*\.)?([^'.]+)'\s*$`)
+	pkNameRE       = regexp.MustCompile(`^pk_([a-z_]+)$`)
+)
 
 // keyColumnFields names the field behind each key column whose name is not
 // the field's own (case-folded names, partial-uniqueness shadows).
@@ -167,7 +191,8 @@ func fkErr(msg string) error {
 	return ce
 }
 
-var fkNameRE = regexp.MustCompile(`fk_([a-z_]+?)__([a-z_]+)`)
+// The name is quoted by both PostgreSQL ("fk_…") and MySQL (`fk_…`).
+var fkNameRE = regexp.MustCompile("[\"`]fk_([a-z_]+?)__([a-z_]+)[\"`]")
 
 // invalidErr reports a value the database refused that validation should
 // have caught. Its text is not the driver's.

@@ -140,11 +140,30 @@ func (r executionRepo) Insert(ctx context.Context, e *store.Execution) (bool, er
 
 func isRunIDConflict(err error) bool {
 	var ce *store.ConstraintError
-	return errors.As(err, &ce) && ce.Err == store.ErrConflict && (ce.Field == "run_id" || ce.Field == "")
+	return errors.As(err, &ce) && ce.Err == store.ErrConflict && ce.Table == "executions" && ce.Field == "run_id"
 }
 
-// batchChunk bounds the rows of one INSERT statement.
-const batchChunk = 500
+// One INSERT statement holds at most batchChunk rows and about
+// batchChunkBytes of SQL: MariaDB refuses statements over its
+// max_allowed_packet (16 MiB by default), and long log excerpts get there
+// well before 500 rows.
+const (
+	batchChunk      = 500
+	batchChunkBytes = 4 << 20
+)
+
+// chunkEnd returns the end of the chunk of es that starts at start.
+func chunkEnd(es []*store.Execution, start int) int {
+	size := 0
+	for i := start; i < len(es); i++ {
+		e := es[i]
+		size += 400 + len(e.JobID) + len(e.RunID) + len(e.Message) + len(e.LogExcerpt) + len(e.SnapshotID)
+		if i > start && (i-start >= batchChunk || size > batchChunkBytes) {
+			return i
+		}
+	}
+	return len(es)
+}
 
 func (r executionRepo) InsertBatch(ctx context.Context, es []*store.Execution) ([]bool, error) {
 	created := make([]bool, len(es))
@@ -185,11 +204,12 @@ func (r executionRepo) InsertBatch(ctx context.Context, es []*store.Execution) (
 		clear(done)
 		err = r.inWriteTx(ctx, func(c *conn) error {
 			tx := executionRepo{c}
-			for start := 0; start < len(sorted); start += batchChunk {
-				end := min(start+batchChunk, len(sorted))
+			for start := 0; start < len(sorted); {
+				end := chunkEnd(sorted, start)
 				if err := tx.insertChunk(ctx, sorted[start:end], done[start:end]); err != nil {
 					return err
 				}
+				start = end
 			}
 			return nil
 		})
@@ -352,31 +372,27 @@ func itoa(n int) string {
 }
 
 func (r executionRepo) Get(ctx context.Context, id string) (*store.Execution, error) {
-	var row executionRow
-	if err := r.r.NewSelect().Model(&row).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	e := row.toStore()
-	return &e, nil
+	return getOneBy(ctx, r.conn, "id", id, (*executionRow).toStore)
 }
 
 func (r executionRepo) GetByRunID(ctx context.Context, jobID, runID string) (*store.Execution, error) {
 	return r.getByRunID(ctx, jobID, runID, false)
 }
 
-// getByRunID reads a run; latest reads the newest committed row even inside
-// a MySQL REPEATABLE READ transaction whose snapshot predates it.
+// getByRunID reads a run. With latest it also finds a run another
+// transaction committed after this one's MySQL REPEATABLE READ snapshot was
+// taken, by reading outside the transaction when the snapshot misses it; a
+// locking read would do that too, but on a key the failed insert already
+// holds shared it deadlocks concurrent repeats.
 func (r executionRepo) getByRunID(ctx context.Context, jobID, runID string, latest bool) (*store.Execution, error) {
-	var row executionRow
-	q := r.r.NewSelect().Model(&row).Where("job_id = ?", jobID).Where("run_id = ?", runID)
-	if latest {
-		q = r.forUpdate(q)
+	q := func(db bun.IDB) *bun.SelectQuery {
+		return db.NewSelect().Where("job_id = ?", jobID).Where("run_id = ?", runID)
 	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, mapErr(err)
+	e, err := getOne(ctx, q(r.r), (*executionRow).toStore)
+	if latest && r.tx != nil && errors.Is(err, store.ErrNotFound) {
+		e, err = getOne(ctx, q(r.store.rdb), (*executionRow).toStore)
 	}
-	e := row.toStore()
-	return &e, nil
+	return e, err
 }
 
 func (r executionRepo) Finish(ctx context.Context, e *store.Execution) error {

@@ -119,7 +119,7 @@ func (r userRepo) GetByEmail(ctx context.Context, email string) (*store.User, er
 }
 
 func (r userRepo) getBy(ctx context.Context, col, v string) (*store.User, error) {
-	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*userRow).toStore)
+	return getOneBy(ctx, r.conn, col, v, (*userRow).toStore)
 }
 
 func (r userRepo) GetMany(ctx context.Context, ids []string) ([]store.User, error) {
@@ -232,7 +232,7 @@ func (r sessionRepo) GetByTokenHash(ctx context.Context, tokenHash string) (*sto
 }
 
 func (r sessionRepo) getBy(ctx context.Context, col, v string) (*store.Session, error) {
-	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*sessionRow).toStore)
+	return getOneBy(ctx, r.conn, col, v, (*sessionRow).toStore)
 }
 
 func (r sessionRepo) Touch(ctx context.Context, id string, lastSeenAt time.Time) error {
@@ -371,7 +371,7 @@ func (r apiKeyRepo) GetByPrefix(ctx context.Context, prefix string) (*store.APIK
 }
 
 func (r apiKeyRepo) getBy(ctx context.Context, col, v string) (*store.APIKey, error) {
-	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*apiKeyRow).toStore)
+	return getOneBy(ctx, r.conn, col, v, (*apiKeyRow).toStore)
 }
 
 func (r apiKeyRepo) Update(ctx context.Context, k *store.APIKey) error {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/custos-dev/custos/store"
 )
@@ -77,7 +78,7 @@ func (r assetRepo) GetByName(ctx context.Context, name string) (*store.Asset, er
 }
 
 func (r assetRepo) getBy(ctx context.Context, col, v string) (*store.Asset, error) {
-	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*assetRow).toStore)
+	return getOneBy(ctx, r.conn, col, v, (*assetRow).toStore)
 }
 
 func (r assetRepo) GetMany(ctx context.Context, ids []string) ([]store.Asset, error) {
@@ -301,20 +302,11 @@ func (r jobRepo) GetByName(ctx context.Context, name string) (*store.Job, error)
 }
 
 func (r jobRepo) GetByPingToken(ctx context.Context, token string) (*store.Job, error) {
-	if token == "" {
-		return nil, store.ErrNotFound
-	}
 	return r.getBy(ctx, "ping_token", token)
 }
 
 func (r jobRepo) getBy(ctx context.Context, col, v string) (*store.Job, error) {
-	var row jobRow
-	q := r.forUpdate(r.r.NewSelect().Model(&row).Where("? = ?", bun.Ident(col), v).Limit(1))
-	if err := q.Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	j := row.toStore()
-	return &j, nil
+	return getOneBy(ctx, r.conn, col, v, (*jobRow).toStore)
 }
 
 func (r jobRepo) GetMany(ctx context.Context, ids []string) ([]store.Job, error) {
@@ -368,7 +360,13 @@ func (r jobRepo) List(ctx context.Context, p store.ListJobsParams) (*store.Page[
 		// Tags are a JSON array of strings: match the encoded element, quotes
 		// included, so "db" does not match "db2".
 		enc := jsonText([]string{p.Tag})
-		q = q.Where("tags LIKE ? ESCAPE '!'", "%"+likeEscape(enc[1:len(enc)-1])+"%")
+		elem := enc[1 : len(enc)-1]
+		if r.dialect == dialect.SQLite {
+			// SQLite's LIKE ignores ASCII case; tags are case-sensitive.
+			q = q.Where("instr(tags, ?) > 0", elem)
+		} else {
+			q = q.Where("tags LIKE ? ESCAPE '!'", "%"+likeEscape(elem)+"%")
+		}
 	}
 	if p.Query != "" {
 		q = q.Where("name_key LIKE ? ESCAPE '!'", "%"+likeEscape(store.NameKey(p.Query))+"%")
@@ -520,12 +518,7 @@ func (r copyRepo) Create(ctx context.Context, c *store.Copy) error {
 }
 
 func (r copyRepo) Get(ctx context.Context, id string) (*store.Copy, error) {
-	var row copyRow
-	if err := r.forUpdate(r.r.NewSelect().Model(&row).Where("id = ?", id)).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	c := row.toStore()
-	return &c, nil
+	return getOneBy(ctx, r.conn, "id", id, (*copyRow).toStore)
 }
 
 func (r copyRepo) Update(ctx context.Context, c *store.Copy) error {

@@ -99,7 +99,7 @@ func (r mediaRepo) GetByLabel(ctx context.Context, label string) (*store.Media, 
 }
 
 func (r mediaRepo) getBy(ctx context.Context, col, v string) (*store.Media, error) {
-	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*mediaRow).toStore)
+	return getOneBy(ctx, r.conn, col, v, (*mediaRow).toStore)
 }
 
 func (r mediaRepo) GetMany(ctx context.Context, ids []string) ([]store.Media, error) {
@@ -319,7 +319,7 @@ func (r lendingRepo) GetOpenByMedia(ctx context.Context, mediaID string) (*store
 }
 
 func (r lendingRepo) getBy(ctx context.Context, col, v string) (*store.Lending, error) {
-	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*lendingRow).toStore)
+	return getOneBy(ctx, r.conn, col, v, (*lendingRow).toStore)
 }
 
 func (r lendingRepo) Update(ctx context.Context, l *store.Lending) error {

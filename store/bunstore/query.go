@@ -2,8 +2,11 @@ package bunstore
 
 import (
 	"context"
+	"strings"
 
 	"github.com/uptrace/bun"
+
+	"github.com/custos-dev/custos/store"
 )
 
 // getOne runs q for one row of R and converts it; no row is
@@ -15,6 +18,16 @@ func getOne[R, T any](ctx context.Context, q *bun.SelectQuery, conv func(*R) T) 
 	}
 	out := conv(&row)
 	return &out, nil
+}
+
+// getOneBy reads the row of R whose col equals v. Inside a transaction it
+// locks the row (see store.Store.InTx). A value with a NUL character
+// matches nothing (and could not be sent as SQL text).
+func getOneBy[R, T any](ctx context.Context, c *conn, col, v string, conv func(*R) T) (*T, error) {
+	if v == "" || strings.IndexByte(v, 0) >= 0 {
+		return nil, store.ErrNotFound
+	}
+	return getOne(ctx, c.forUpdate(c.r.NewSelect().Where("? = ?", bun.Ident(col), v)), conv)
 }
 
 // getAll runs q for rows of R and converts them.

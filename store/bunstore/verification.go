@@ -262,7 +262,7 @@ func (r verificationScheduleRepo) GetActiveByJob(ctx context.Context, jobID stri
 }
 
 func (r verificationScheduleRepo) getBy(ctx context.Context, col, v string) (*store.VerificationSchedule, error) {
-	return getOne(ctx, r.r.NewSelect().Where("? = ?", bun.Ident(col), v), (*verificationScheduleRow).toStore)
+	return getOneBy(ctx, r.conn, col, v, (*verificationScheduleRow).toStore)
 }
 
 func (r verificationScheduleRepo) Update(ctx context.Context, s *store.VerificationSchedule) error {

@@ -147,9 +147,14 @@ func testExecutions(t *testing.T, newStore NewStoreFunc) {
 			_, err := b.s.Executions().Insert(b.ctx, e)
 			requireValidation(t, err, field)
 		}
+		spaced := newExecution(j.ID)
+		spaced.RunID = "run-1 "
+		_, err := b.s.Executions().Insert(b.ctx, spaced)
+		requireValidation(t, err, "run_id")
+
 		running := newExecution(j.ID)
 		running.Status = store.ExecutionRunning
-		_, err := b.s.Executions().Insert(b.ctx, running)
+		_, err = b.s.Executions().Insert(b.ctx, running)
 		requireValidation(t, err, "finished_at")
 
 		_, err = b.s.Executions().Insert(b.ctx, newExecution(store.NewID()))
@@ -398,6 +403,26 @@ func testExecutions(t *testing.T, newStore NewStoreFunc) {
 		counts, err := b.s.Executions().CountByStatus(b.ctx, j.ID, store.TimeRange{})
 		require.NoError(t, err)
 		require.Equal(t, int64(1200), counts[store.ExecutionSuccess])
+	})
+
+	t.Run("BatchOfLongLogsFitsEveryDatabase", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, newStore)
+		j := b.job(t)
+		// 400 runs with full Japanese log excerpts: about 19 MB of SQL as
+		// one statement, more than MariaDB accepts by default.
+		log := strings.Repeat("ログ", store.MaxLogExcerptLen/2)
+		batch := make([]*store.Execution, 400)
+		for i := range batch {
+			batch[i] = newExecution(j.ID)
+			batch[i].LogExcerpt = log
+		}
+		created, err := b.s.Executions().InsertBatch(b.ctx, batch)
+		require.NoError(t, err)
+		require.NotContains(t, created, false)
+		got, err := b.s.Executions().Get(b.ctx, batch[399].ID)
+		require.NoError(t, err)
+		require.Equal(t, log, got.LogExcerpt)
 	})
 
 	t.Run("ConcurrentWritersAllLand", func(t *testing.T) {

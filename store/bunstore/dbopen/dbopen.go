@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,8 +62,9 @@ func (d *DB) Close() error {
 // Open opens the database named by dsn and checks that it answers:
 //
 //   - sqlite:PATH (or a path ending in .db): SQLite in WAL mode with
-//     synchronous=NORMAL, a busy timeout, foreign keys on, immediate
-//     transactions, one write connection and a pool of readers;
+//     synchronous=NORMAL (sqlite:PATH?synchronous=full to sync every
+//     commit), a busy timeout, foreign keys on, immediate transactions, one
+//     write connection and a pool of readers;
 //   - postgres://… or postgresql://…: PostgreSQL through pgx;
 //   - mysql://user:pass@host:port/db?…: MySQL or MariaDB, UTC end to end,
 //     utf8mb4; the raw go-sql-driver form (user:pass@tcp(host:port)/db) is
@@ -112,12 +114,15 @@ func OpenStore(ctx context.Context, dsn string, cfg *bunstore.Config) (*bunstore
 
 // Redact returns dsn with any password replaced, for logs.
 func Redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql" || u.Scheme == "mysql") {
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-			return u.String()
 		}
-		return dsn
+		if q := u.Query(); q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
 	}
 	if cfg, err := mysql.ParseDSN(dsn); err == nil && cfg.Passwd != "" {
 		cfg.Passwd = "xxxxx"
@@ -153,6 +158,25 @@ func parse(dsn string) (Kind, string, error) {
 }
 
 func openSQLite(path string) (*DB, error) {
+	// synchronous=NORMAL in WAL mode survives a crash of the process but may
+	// lose the last commits if the machine loses power; FULL syncs every
+	// commit, at a price in write throughput.
+	sync := "NORMAL"
+	if p, query, ok := strings.Cut(path, "?"); ok {
+		path = p
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return nil, errors.New("dbopen: sqlite: malformed options after '?'")
+		}
+		for k, v := range q {
+			switch {
+			case k == "synchronous" && slices.Contains([]string{"normal", "full", "extra"}, strings.ToLower(v[len(v)-1])):
+				sync = strings.ToUpper(v[len(v)-1])
+			default:
+				return nil, fmt.Errorf("dbopen: sqlite: unknown option %q (known: synchronous=normal|full|extra)", k)
+			}
+		}
+	}
 	if path != ":memory:" {
 		abs, err := filepath.Abs(path)
 		if err != nil {
@@ -162,7 +186,7 @@ func openSQLite(path string) (*DB, error) {
 	} else {
 		return nil, errors.New("dbopen: sqlite: an in-memory database cannot be shared by the reader and writer pools; give a file path")
 	}
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")" +
 		"&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-20000)"
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {

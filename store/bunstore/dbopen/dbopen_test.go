@@ -49,6 +49,7 @@ func TestRedactHidesPasswords(t *testing.T) {
 		"mysql://custos:s3cret@db:3306/custos",
 		"custos:s3cret@tcp(db:3306)/custos",
 		"mysql://custos:s3cret@db:3306/%zz",
+		"postgres://custos@db:5432/custos?password=s3cret&sslmode=disable",
 	} {
 		got := Redact(dsn)
 		require.NotContains(t, got, "s3cret", dsn)
@@ -80,4 +81,12 @@ func TestOpenSQLiteSetsPragmas(t *testing.T) {
 
 	_, err = Open(ctx, "sqlite::memory:")
 	require.Error(t, err)
+
+	full, err := Open(ctx, "sqlite:"+t.TempDir()+"/f.db?synchronous=full")
+	require.NoError(t, err)
+	defer full.Close()
+	require.NoError(t, full.Write.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync))
+	require.Equal(t, 2, sync, "FULL")
+	_, err = Open(ctx, "sqlite:"+t.TempDir()+"/f.db?cache=huge")
+	require.ErrorContains(t, err, "unknown option")
 }

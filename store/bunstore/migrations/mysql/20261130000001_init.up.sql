@@ -72,6 +72,10 @@ CREATE TABLE settings (
 
 --bun:split
 
+CREATE INDEX ix_settings__updated_by ON settings (updated_by);
+
+--bun:split
+
 CREATE TABLE audit_events (
     seq BIGINT NOT NULL,
     at DATETIME(6) NOT NULL,
@@ -121,6 +125,10 @@ CREATE UNIQUE INDEX ux_assets__name ON assets (name_key);
 
 --bun:split
 
+CREATE INDEX ix_assets__owner_id ON assets (owner_id);
+
+--bun:split
+
 CREATE TABLE media (
     id VARCHAR(36) NOT NULL,
     label VARCHAR(200) NOT NULL,
@@ -145,6 +153,10 @@ CREATE UNIQUE INDEX ux_media__label ON media (label_key);
 
 --bun:split
 
+CREATE INDEX ix_media__owner_id ON media (owner_id);
+
+--bun:split
+
 CREATE INDEX ix_media__status ON media (status);
 
 --bun:split
@@ -162,6 +174,10 @@ CREATE TABLE media_events (
     CONSTRAINT fk_media_events__media_id FOREIGN KEY (media_id) REFERENCES media (id) ON DELETE CASCADE,
     CONSTRAINT fk_media_events__actor_id FOREIGN KEY (actor_id) REFERENCES users (id) ON DELETE SET NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+--bun:split
+
+CREATE INDEX ix_media_events__actor_id ON media_events (actor_id);
 
 --bun:split
 
@@ -321,6 +337,10 @@ CREATE UNIQUE INDEX ux_api_keys__prefix ON api_keys (prefix);
 
 --bun:split
 
+CREATE INDEX ix_api_keys__job_id ON api_keys (job_id);
+
+--bun:split
+
 CREATE INDEX ix_api_keys__user_id_created_at ON api_keys (user_id, created_at, id);
 
 --bun:split
@@ -393,6 +413,14 @@ CREATE UNIQUE INDEX ux_executions__run_id ON executions (job_id, run_id);
 
 --bun:split
 
+CREATE INDEX ix_executions__copy_id ON executions (copy_id);
+
+--bun:split
+
+CREATE INDEX ix_executions__api_key_id ON executions (api_key_id);
+
+--bun:split
+
 CREATE INDEX ix_executions__job_id_started_at ON executions (job_id, started_at, id);
 
 --bun:split
@@ -428,6 +456,14 @@ CREATE TABLE verification_tests (
 
 --bun:split
 
+CREATE INDEX ix_verification_tests__copy_id ON verification_tests (copy_id);
+
+--bun:split
+
+CREATE INDEX ix_verification_tests__tester_id ON verification_tests (tester_id);
+
+--bun:split
+
 CREATE INDEX ix_verification_tests__job_id_tested_at ON verification_tests (job_id, tested_at, id);
 
 --bun:split
@@ -456,6 +492,10 @@ CREATE TABLE verification_schedules (
 --bun:split
 
 CREATE UNIQUE INDEX ux_verification_schedules__job_id ON verification_schedules (active_job_id);
+
+--bun:split
+
+CREATE INDEX ix_verification_schedules__assignee_id ON verification_schedules (assignee_id);
 
 --bun:split
 
@@ -562,6 +602,10 @@ CREATE UNIQUE INDEX ux_alerts__dedupe_key ON alerts (open_dedupe_key);
 
 --bun:split
 
+CREATE INDEX ix_alerts__acknowledged_by ON alerts (acknowledged_by);
+
+--bun:split
+
 CREATE INDEX ix_alerts__state_severity_last_seen_at ON alerts (state, severity, last_seen_at);
 
 --bun:split
@@ -615,6 +659,10 @@ CREATE TABLE reports (
 
 --bun:split
 
+CREATE INDEX ix_reports__generated_by ON reports (generated_by);
+
+--bun:split
+
 CREATE INDEX ix_reports__generated_at ON reports (generated_at, id);
 
 --bun:split
@@ -641,6 +689,14 @@ CREATE TABLE notifications (
     CONSTRAINT fk_notifications__alert_id FOREIGN KEY (alert_id) REFERENCES alerts (id) ON DELETE SET NULL,
     CONSTRAINT fk_notifications__report_id FOREIGN KEY (report_id) REFERENCES reports (id) ON DELETE SET NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+--bun:split
+
+CREATE INDEX ix_notifications__channel_id ON notifications (channel_id);
+
+--bun:split
+
+CREATE INDEX ix_notifications__report_id ON notifications (report_id);
 
 --bun:split
 
