@@ -26,6 +26,11 @@
 //   - nothing relies on RETURNING or on database defaults: IDs (UUIDv7) and
 //     times (UTC, microseconds) are set in Go.
 //
+// A *bun.DB you bring yourself must match what dbopen sets up: for MySQL,
+// times read as UTC (parseTime=true, loc=UTC) and utf8mb4; for SQLite, WAL,
+// foreign keys on, and a separate single-connection WriteDB (Config) so that
+// writers queue instead of failing with SQLITE_BUSY.
+//
 // QueryCounter is a query hook that counts statements, for holding an
 // operation to its query budget in tests.
 package bunstore

@@ -187,7 +187,7 @@ func openSQLite(path string) (*DB, error) {
 		return nil, errors.New("dbopen: sqlite: an in-memory database cannot be shared by the reader and writer pools; give a file path")
 	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")" +
-		"&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-20000)"
+		"&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-20000)&_pragma=wal_autocheckpoint(10000)"
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("dbopen: sqlite: %w", err)

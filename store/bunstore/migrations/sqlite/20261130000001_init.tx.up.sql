@@ -413,11 +413,15 @@ CREATE UNIQUE INDEX ux_executions__run_id ON executions (job_id, run_id);
 
 --bun:split
 
-CREATE INDEX ix_executions__copy_id ON executions (copy_id);
+-- Partial: only rows that reference something need the lookup, and
+-- ingest of rows that do not skips this index.
+CREATE INDEX ix_executions__copy_id ON executions (copy_id) WHERE copy_id IS NOT NULL;
 
 --bun:split
 
-CREATE INDEX ix_executions__api_key_id ON executions (api_key_id);
+-- Partial: only rows that reference something need the lookup, and
+-- ingest of rows that do not skips this index.
+CREATE INDEX ix_executions__api_key_id ON executions (api_key_id) WHERE api_key_id IS NOT NULL;
 
 --bun:split
 
