@@ -232,10 +232,17 @@ const batchAttempts = 5
 type runKey struct{ job, run string }
 
 func (r executionRepo) insertChunk(ctx context.Context, es []*store.Execution, created []bool) error {
-	// Runs already stored, and repeats within the batch, are not inserted.
-	existing, err := r.findRuns(ctx, es)
-	if err != nil {
-		return err
+	// Repeats within the batch are not inserted. Runs already stored are
+	// skipped by ON CONFLICT DO NOTHING where the database has it, and only
+	// looked up when the insert reports fewer rows than it was given; MySQL
+	// has no such clause, so there they are looked up first.
+	existing := make(map[runKey]store.Execution)
+	onConflict := r.feats.Has(feature.InsertOnConflict)
+	if !onConflict {
+		var err error
+		if existing, err = r.findRuns(ctx, es); err != nil {
+			return err
+		}
 	}
 	first := make(map[runKey]int, len(es))
 	var rows []*executionRow
@@ -254,7 +261,7 @@ func (r executionRepo) insertChunk(ctx context.Context, es []*store.Execution, c
 	}
 	if len(rows) > 0 {
 		q := r.insert(&rows)
-		if r.feats.Has(feature.InsertOnConflict) {
+		if onConflict {
 			q = q.On("CONFLICT (job_id, run_id) DO NOTHING")
 		}
 		res, err := q.Exec(ctx)
