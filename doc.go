@@ -41,7 +41,7 @@
 // installs signal handlers, exits the process, or touches the global
 // Prometheus registry or the default slog logger; cmd/refserver does.
 //
-// Today only the storage foundation (store, store/bunstore and its
-// sub-packages, store/storetest) and the refserver skeleton exist; the
-// other packages are placeholders.
+// Today the storage foundation (store, store/bunstore and its sub-packages,
+// store/storetest), the pure schedule and compliance rules of backupmgmt and
+// the refserver skeleton exist; the other packages are placeholders.
 package custos

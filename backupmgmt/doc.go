@@ -1,8 +1,15 @@
-// Package backupmgmt will hold the domain services and rules of Custos:
-// jobs, executions, schedules and missed runs, 3-2-1-1-0 compliance,
-// verification, offline media, alerts, SLA, audit, users and API keys. It
-// will re-export the store types its users need, and its sub-packages will
-// hold the larger parts: httpapi, ingest, notify, report and webui.
+// Package backupmgmt holds the domain rules of Custos: when a job's next run
+// is due, and whether a job or an asset meets the 3-2-1-1-0 rule.
 //
-// Not built yet: the package is empty.
+// What exists so far are the pure rules, usable without a store or a clock:
+//   - ParseCron, Cron.Next and NextDue: 5-field cron in an IANA zone,
+//     correct across daylight-saving changes, interval and manual schedules,
+//     and the deadline the dead-man's switch watches (DESIGN §4.1);
+//   - Policy, DefaultPolicy, PresetFor, Evaluate and EvaluateAsset: the
+//     compliance evaluator with the classification presets, per-rule
+//     booleans, score and reasons that name their evidence (DESIGN §4.3).
+//
+// The services that apply them to a store (jobs, ingest, the scheduler tick,
+// verification, media, alerts, SLA, audit, users and keys) are not built
+// yet.
 package backupmgmt
