@@ -7,9 +7,11 @@
 //     and the deadline the dead-man's switch watches (DESIGN §4.1);
 //   - Policy, DefaultPolicy, PresetFor, Evaluate and EvaluateAsset: the
 //     compliance evaluator with the classification presets, per-rule
-//     booleans, score and reasons that name their evidence (DESIGN §4.3).
+//     booleans, score and reasons that name their evidence (DESIGN §4.3);
+//   - AppendAudit and VerifyAudit: the hash-chained audit log over a store,
+//     serialised by its unique sequence so the chain never forks, also with
+//     several processes (DESIGN §4.8).
 //
-// The services that apply them to a store (jobs, ingest, the scheduler tick,
-// verification, media, alerts, SLA, audit, users and keys) are not built
-// yet.
+// The services that apply the rest to a store (jobs, ingest, the scheduler
+// tick, verification, media, alerts, SLA, users and keys) are not built yet.
 package backupmgmt
