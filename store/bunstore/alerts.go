@@ -546,14 +546,7 @@ func (r notificationRepo) DeleteSentBefore(ctx context.Context, t time.Time) (in
 		Where("state IN (?)", bun.List(finishedStates)).
 		Where("updated_at < ?", store.NormalizeTime(t)).
 		Exec(ctx)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	return n, nil
+	return countAffected(res, err)
 }
 
 type reportRow struct {
@@ -673,11 +666,6 @@ func (r reportRepo) List(ctx context.Context, p store.ListReportsParams) (*store
 	if p.Type != "" {
 		q = q.Where("type = ?", p.Type)
 	}
-	if !p.Generated.From.IsZero() {
-		q = q.Where("generated_at >= ?", store.NormalizeTime(p.Generated.From))
-	}
-	if !p.Generated.To.IsZero() {
-		q = q.Where("generated_at < ?", store.NormalizeTime(p.Generated.To))
-	}
+	q = timeRange(q, "generated_at", p.Generated)
 	return listPage(ctx, q, reportKeyset, p.PageParams, (*reportRow).toStore)
 }

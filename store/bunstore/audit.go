@@ -119,12 +119,7 @@ func (r auditRepo) List(ctx context.Context, p store.ListAuditParams) (*store.Pa
 			q = q.Where("? = ?", bun.Ident(f.col), f.v)
 		}
 	}
-	if !p.At.From.IsZero() {
-		q = q.Where("at >= ?", store.NormalizeTime(p.At.From))
-	}
-	if !p.At.To.IsZero() {
-		q = q.Where("at < ?", store.NormalizeTime(p.At.To))
-	}
+	q = timeRange(q, "at", p.At)
 	return listPage(ctx, q, auditKeyset, p.PageParams, (*auditRow).toStore)
 }
 

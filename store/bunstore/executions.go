@@ -500,24 +500,8 @@ func (r executionRepo) SumSizeBytes(ctx context.Context, tr store.TimeRange) (in
 }
 
 func (r executionRepo) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := r.w.NewDelete().TableExpr("executions").
+	return countAffected(r.w.NewDelete().TableExpr("executions").
 		Where("started_at < ?", store.NormalizeTime(t)).
 		Where("status <> ?", store.ExecutionRunning).
-		Exec(ctx)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	n, err := res.RowsAffected()
-	return n, mapErr(err)
-}
-
-// timeRange adds the bounds of tr on col: From inclusive, To exclusive.
-func timeRange(q *bun.SelectQuery, col string, tr store.TimeRange) *bun.SelectQuery {
-	if !tr.From.IsZero() {
-		q = q.Where("? >= ?", bun.Ident(col), store.NormalizeTime(tr.From))
-	}
-	if !tr.To.IsZero() {
-		q = q.Where("? < ?", bun.Ident(col), store.NormalizeTime(tr.To))
-	}
-	return q
+		Exec(ctx))
 }

@@ -2,7 +2,6 @@ package bunstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -268,18 +267,6 @@ func (r sessionRepo) DeleteExpired(ctx context.Context, now time.Time) (int64, e
 	res, err := r.w.NewDelete().TableExpr("sessions").
 		Where("expires_at <= ?", store.NormalizeTime(now)).Exec(ctx)
 	return countAffected(res, err)
-}
-
-// countAffected returns how many rows a delete removed.
-func countAffected(res sql.Result, err error) (int64, error) {
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	return n, nil
 }
 
 type apiKeyRow struct {

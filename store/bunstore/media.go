@@ -223,12 +223,7 @@ func (r mediaEventRepo) List(ctx context.Context, p store.ListMediaEventsParams)
 	if p.Kind != "" {
 		q = q.Where("kind = ?", p.Kind)
 	}
-	if !p.At.From.IsZero() {
-		q = q.Where("at >= ?", store.NormalizeTime(p.At.From))
-	}
-	if !p.At.To.IsZero() {
-		q = q.Where("at < ?", store.NormalizeTime(p.At.To))
-	}
+	q = timeRange(q, "at", p.At)
 	return listPage(ctx, q, mediaEventKeyset, p.PageParams, (*mediaEventRow).toStore)
 }
 

@@ -2,6 +2,7 @@ package bunstore
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -56,4 +57,27 @@ func getByIDs[R, T any](ctx context.Context, db bun.IDB, ids []string, conv func
 // reading them back is a wasted result set.
 func (c *conn) insert(model any) *bun.InsertQuery {
 	return c.w.NewInsert().Model(model).Returning("NULL")
+}
+
+// countAffected returns how many rows a delete removed.
+func countAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return n, nil
+}
+
+// timeRange adds the bounds of tr on col: From inclusive, To exclusive.
+func timeRange(q *bun.SelectQuery, col string, tr store.TimeRange) *bun.SelectQuery {
+	if !tr.From.IsZero() {
+		q = q.Where("? >= ?", bun.Ident(col), store.NormalizeTime(tr.From))
+	}
+	if !tr.To.IsZero() {
+		q = q.Where("? < ?", bun.Ident(col), store.NormalizeTime(tr.To))
+	}
+	return q
 }

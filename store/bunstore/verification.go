@@ -123,12 +123,7 @@ func (r verificationTestRepo) List(ctx context.Context, p store.ListVerification
 	if p.Result != "" {
 		q = q.Where("vt.result = ?", p.Result)
 	}
-	if !p.Tested.From.IsZero() {
-		q = q.Where("vt.tested_at >= ?", store.NormalizeTime(p.Tested.From))
-	}
-	if !p.Tested.To.IsZero() {
-		q = q.Where("vt.tested_at < ?", store.NormalizeTime(p.Tested.To))
-	}
+	q = timeRange(q, "vt.tested_at", p.Tested)
 	return listPage(ctx, q, verificationTestKeyset, p.PageParams, (*verificationTestRow).toStore)
 }
 
@@ -537,12 +532,7 @@ func (r complianceRepo) ListChanges(ctx context.Context, p store.ListComplianceC
 	if p.SubjectID != "" {
 		q = q.Where("cc.subject_id = ?", p.SubjectID)
 	}
-	if !p.At.From.IsZero() {
-		q = q.Where("cc.at >= ?", store.NormalizeTime(p.At.From))
-	}
-	if !p.At.To.IsZero() {
-		q = q.Where("cc.at < ?", store.NormalizeTime(p.At.To))
-	}
+	q = timeRange(q, "cc.at", p.At)
 	return listPage(ctx, q, complianceChangeKeyset, p.PageParams, (*complianceChangeRow).toStore)
 }
 
@@ -640,12 +630,7 @@ func (r rollupRepo) List(ctx context.Context, from, to store.Date) ([]store.Dail
 }
 
 func (r rollupRepo) DeleteBefore(ctx context.Context, day store.Date) (int64, error) {
-	res, err := r.w.NewDelete().TableExpr("daily_rollups").Where("day < ?", day.Time()).Exec(ctx)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	n, err := res.RowsAffected()
-	return n, mapErr(err)
+	return countAffected(r.w.NewDelete().TableExpr("daily_rollups").Where("day < ?", day.Time()).Exec(ctx))
 }
 
 // upsertColumns turns an insert into an insert-or-update on the key
