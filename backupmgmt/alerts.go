@@ -1,0 +1,448 @@
+package backupmgmt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/custos-dev/custos/store"
+)
+
+// Alerts raises, deduplicates, escalates and resolves alerts (DESIGN §4.6),
+// and writes the outbox rows that notify about them.
+type Alerts Service
+
+// AlertEvent says why a notification is sent.
+type AlertEvent string
+
+// AlertEvent values.
+const (
+	AlertEventOpened    AlertEvent = "opened"
+	AlertEventEscalated AlertEvent = "escalated"
+	AlertEventRepeat    AlertEvent = "repeat"
+	AlertEventResolved  AlertEvent = "resolved"
+)
+
+// AlertNotice is the payload of an alert's outbox row: what a channel needs
+// to render a message, without any secret.
+type AlertNotice struct {
+	Event    AlertEvent       `json:"event"`
+	AlertID  string           `json:"alert_id"`
+	Type     store.AlertType  `json:"type"`
+	Severity store.Severity   `json:"severity"`
+	State    store.AlertState `json:"state"`
+	Title    string           `json:"title"`
+	Message  string           `json:"message"`
+	JobID    string           `json:"job_id,omitempty"`
+	MediaID  string           `json:"media_id,omitempty"`
+	// Occurrences and the times are the alert's at the event.
+	Occurrences int        `json:"occurrences"`
+	FirstSeenAt time.Time  `json:"first_seen_at"`
+	LastSeenAt  time.Time  `json:"last_seen_at"`
+	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
+	ResolvedBy  string     `json:"resolved_by,omitempty"`
+	// At is when the event happened.
+	At time.Time `json:"at"`
+}
+
+// alertSpec is a condition to raise: its type and subject make the dedupe
+// key.
+type alertSpec struct {
+	Type     store.AlertType
+	Severity store.Severity
+	// Subject names what the alert is about: "job:<id>", "asset:<id>",
+	// "media:<id>", "plan:<id>".
+	Subject string
+	JobID   *string
+	MediaID *string
+	Title   string
+	Message string
+}
+
+// AlertKey is the dedupe key of an alert of type t about subject.
+func AlertKey(t store.AlertType, subject string) string { return string(t) + ":" + subject }
+
+// jobSubject and the others make alert subjects.
+func jobSubject(id string) string   { return "job:" + id }
+func assetSubject(id string) string { return "asset:" + id }
+func mediaSubject(id string) string { return "media:" + id }
+
+// raiseAlert opens the alert of spec, or, when one with its dedupe key is
+// unresolved, counts another occurrence: title and message follow the
+// newest, and a higher severity escalates the same alert. Opening and
+// escalating write outbox rows. It returns the alert and the event that
+// happened (AlertEventOpened, AlertEventEscalated, or "" for a repeat).
+func (s *Service) raiseAlert(ctx context.Context, tx store.Repos, spec alertSpec) (*store.Alert, AlertEvent, error) {
+	now := s.Now()
+	key := AlertKey(spec.Type, spec.Subject)
+	title := store.TruncateText(spec.Title, store.MaxNameLen)
+	for attempt := 0; ; attempt++ {
+		a, err := tx.Alerts().GetUnresolved(ctx, key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			a = &store.Alert{
+				ID:          s.cfg.NewID(),
+				Type:        spec.Type,
+				Severity:    spec.Severity,
+				JobID:       spec.JobID,
+				MediaID:     spec.MediaID,
+				DedupeKey:   key,
+				Title:       title,
+				Message:     spec.Message,
+				State:       store.AlertOpen,
+				Occurrences: 1,
+				FirstSeenAt: now,
+				LastSeenAt:  now,
+				CreatedAt:   now,
+			}
+			// A savepoint: losing the race to another writer of the same key
+			// must leave the transaction usable for the bump below.
+			err = tx.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
+				return tx.Alerts().Create(ctx, a)
+			})
+			if errors.Is(err, store.ErrConflict) && attempt == 0 {
+				continue
+			}
+			if err != nil {
+				return nil, "", fmt.Errorf("backupmgmt: open alert %s: %w", key, err)
+			}
+			if err := s.notifyAlert(ctx, tx, a, AlertEventOpened); err != nil {
+				return nil, "", err
+			}
+			return a, AlertEventOpened, nil
+		case err != nil:
+			return nil, "", fmt.Errorf("backupmgmt: find alert %s: %w", key, err)
+		}
+		event := AlertEvent("")
+		a.Occurrences++
+		a.LastSeenAt = now
+		a.Title = title
+		a.Message = spec.Message
+		if spec.Severity.Rank() > a.Severity.Rank() {
+			a.Severity = spec.Severity
+			event = AlertEventEscalated
+		}
+		if err := tx.Alerts().Update(ctx, a); err != nil {
+			return nil, "", fmt.Errorf("backupmgmt: repeat alert %s: %w", key, err)
+		}
+		if event != "" {
+			if err := s.notifyAlert(ctx, tx, a, event); err != nil {
+				return nil, "", err
+			}
+		}
+		return a, event, nil
+	}
+}
+
+// resolveAlert resolves the unresolved alert with the dedupe key of t and
+// subject, if there is one, as resolved by by (a user ID or
+// store.ResolvedByAuto), and notifies. It reports whether one was resolved.
+func (s *Service) resolveAlert(ctx context.Context, tx store.Repos, t store.AlertType, subject, by string) (bool, error) {
+	key := AlertKey(t, subject)
+	a, err := tx.Alerts().GetUnresolved(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("backupmgmt: find alert %s: %w", key, err)
+	}
+	if err := s.resolve(ctx, tx, a, by); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (s *Service) resolve(ctx context.Context, tx store.Repos, a *store.Alert, by string) error {
+	now := s.Now()
+	a.State = store.AlertResolved
+	a.ResolvedAt = &now
+	a.ResolvedBy = by
+	if err := tx.Alerts().Update(ctx, a); err != nil {
+		return fmt.Errorf("backupmgmt: resolve alert %s: %w", a.DedupeKey, err)
+	}
+	return s.notifyAlert(ctx, tx, a, AlertEventResolved)
+}
+
+// notifyAlert writes one outbox row per active channel whose minimum
+// severity the alert meets, and records the notification time on the alert
+// (which drives the repeat interval) even when no channel wants it.
+func (s *Service) notifyAlert(ctx context.Context, tx store.Repos, a *store.Alert, event AlertEvent) error {
+	now := s.Now()
+	channels, err := tx.Channels().ListActive(ctx)
+	if err != nil {
+		return fmt.Errorf("backupmgmt: list channels: %w", err)
+	}
+	notice := AlertNotice{
+		Event: event, AlertID: a.ID, Type: a.Type, Severity: a.Severity, State: a.State,
+		Title: a.Title, Message: a.Message, Occurrences: a.Occurrences,
+		FirstSeenAt: a.FirstSeenAt, LastSeenAt: a.LastSeenAt,
+		ResolvedAt: a.ResolvedAt, ResolvedBy: a.ResolvedBy, At: now,
+	}
+	if a.JobID != nil {
+		notice.JobID = *a.JobID
+	}
+	if a.MediaID != nil {
+		notice.MediaID = *a.MediaID
+	}
+	var payload json.RawMessage
+	for _, ch := range channels {
+		if a.Severity.Rank() < ch.MinSeverity.Rank() {
+			continue
+		}
+		if payload == nil {
+			if payload, err = json.Marshal(notice); err != nil {
+				return fmt.Errorf("backupmgmt: alert notice: %w", err)
+			}
+		}
+		n := &store.Notification{
+			ID:            s.cfg.NewID(),
+			ChannelID:     ch.ID,
+			AlertID:       &a.ID,
+			Payload:       payload,
+			State:         store.NotificationPending,
+			NextAttemptAt: now,
+			CreatedAt:     now,
+		}
+		if err := tx.Notifications().Create(ctx, n); err != nil {
+			return fmt.Errorf("backupmgmt: queue notification: %w", err)
+		}
+	}
+	if event == AlertEventResolved {
+		return nil
+	}
+	a.LastNotifiedAt = &now
+	if err := tx.Alerts().Update(ctx, a); err != nil {
+		return fmt.Errorf("backupmgmt: alert %s notified: %w", a.DedupeKey, err)
+	}
+	return nil
+}
+
+// Get returns one alert.
+func (al *Alerts) Get(ctx context.Context, id string) (*store.Alert, error) {
+	return al.store.Alerts().Get(ctx, id)
+}
+
+// List returns alerts, most recently seen first.
+func (al *Alerts) List(ctx context.Context, p store.ListAlertsParams) (*store.Page[store.Alert], error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if p.Unresolved && p.State != "" {
+		return nil, &store.ValidationError{Fields: map[string]string{"state": "must be empty with unresolved"}}
+	}
+	return al.store.Alerts().List(ctx, p)
+}
+
+// AlertSummary counts unresolved alerts.
+type AlertSummary struct {
+	// Open and Acknowledged count per severity; every severity is present.
+	Open         map[store.Severity]int
+	Acknowledged map[store.Severity]int
+	// Total counts every unresolved alert.
+	Total int
+}
+
+// Summary counts the unresolved alerts per state and severity.
+func (al *Alerts) Summary(ctx context.Context) (AlertSummary, error) {
+	counts, err := al.store.Alerts().CountUnresolved(ctx)
+	if err != nil {
+		return AlertSummary{}, err
+	}
+	sum := AlertSummary{Open: map[store.Severity]int{}, Acknowledged: map[store.Severity]int{}}
+	for _, sev := range store.SeverityValues() {
+		sum.Open[sev] = counts[store.AlertOpen][sev]
+		sum.Acknowledged[sev] = counts[store.AlertAcknowledged][sev]
+		sum.Total += sum.Open[sev] + sum.Acknowledged[sev]
+	}
+	return sum, nil
+}
+
+// ErrAlertState is returned for an acknowledgement or resolution that the
+// alert's state does not allow (acknowledging a resolved alert, say).
+var ErrAlertState = errors.New("backupmgmt: alert state does not allow this")
+
+// Acknowledge marks an open alert as seen by the actor of ctx, with a note.
+// Acknowledging it again updates the note.
+func (al *Alerts) Acknowledge(ctx context.Context, id, note string) (*store.Alert, error) {
+	var out *store.Alert
+	err := (*Service)(al).inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		a, err := al.acknowledge(ctx, tx, id, note)
+		out = a
+		return err
+	})
+	return out, err
+}
+
+func (al *Alerts) acknowledge(ctx context.Context, tx store.Repos, id, note string) (*store.Alert, error) {
+	s := (*Service)(al)
+	if err := alertNoteValid(note); err != nil {
+		return nil, err
+	}
+	a, err := tx.Alerts().Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.State == store.AlertResolved {
+		return nil, fmt.Errorf("%w: alert %s is resolved", ErrAlertState, id)
+	}
+	now := s.Now()
+	a.State = store.AlertAcknowledged
+	a.AcknowledgedBy = ActorFrom(ctx).userIDPtr()
+	a.AcknowledgedAt = &now
+	a.AckNote = note
+	if err := tx.Alerts().Update(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, s.audit(ctx, tx, "alert.acknowledge", "alert", a.ID, map[string]any{"note": note})
+}
+
+// Unacknowledge puts an acknowledged alert back to open.
+func (al *Alerts) Unacknowledge(ctx context.Context, id string) (*store.Alert, error) {
+	s := (*Service)(al)
+	var out *store.Alert
+	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		a, err := tx.Alerts().Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if a.State != store.AlertAcknowledged {
+			return fmt.Errorf("%w: alert %s is %s, not acknowledged", ErrAlertState, id, a.State)
+		}
+		a.State = store.AlertOpen
+		a.AcknowledgedBy, a.AcknowledgedAt, a.AckNote = nil, nil, ""
+		if err := tx.Alerts().Update(ctx, a); err != nil {
+			return err
+		}
+		out = a
+		return s.audit(ctx, tx, "alert.unacknowledge", "alert", a.ID, nil)
+	})
+	return out, err
+}
+
+// Resolve closes an alert by hand, as the actor of ctx. If its condition
+// still holds, the next occurrence opens a new alert.
+func (al *Alerts) Resolve(ctx context.Context, id, note string) (*store.Alert, error) {
+	s := (*Service)(al)
+	if err := alertNoteValid(note); err != nil {
+		return nil, err
+	}
+	var out *store.Alert
+	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		a, err := tx.Alerts().Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if a.State == store.AlertResolved {
+			return fmt.Errorf("%w: alert %s is already resolved", ErrAlertState, id)
+		}
+		by := ActorFrom(ctx).UserID
+		if by == "" {
+			by = ActorFrom(ctx).String()
+		}
+		if note != "" {
+			a.AckNote = note
+		}
+		if err := s.resolve(ctx, tx, a, by); err != nil {
+			return err
+		}
+		out = a
+		return s.audit(ctx, tx, "alert.resolve", "alert", a.ID, map[string]any{"note": note})
+	})
+	return out, err
+}
+
+// BulkResult is the outcome of one alert of a bulk operation: Err is nil
+// when it was done.
+type BulkResult struct {
+	ID    string
+	Alert *store.Alert
+	Err   error
+}
+
+// BulkAcknowledge acknowledges several alerts with one note. Each alert
+// succeeds or fails on its own (a resolved or unknown one is reported, the
+// others are acknowledged); at most store.LimitMax at once.
+func (al *Alerts) BulkAcknowledge(ctx context.Context, ids []string, note string) ([]BulkResult, error) {
+	switch {
+	case len(ids) == 0:
+		return nil, &store.ValidationError{Fields: map[string]string{"ids": "required"}}
+	case len(ids) > store.LimitMax:
+		return nil, &store.ValidationError{Fields: map[string]string{"ids": fmt.Sprintf("at most %d", store.LimitMax)}}
+	}
+	if err := alertNoteValid(note); err != nil {
+		return nil, err
+	}
+	s := (*Service)(al)
+	out := make([]BulkResult, len(ids))
+	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		for i, id := range ids {
+			out[i] = BulkResult{ID: id}
+			err := tx.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
+				a, err := al.acknowledge(ctx, tx, id, note)
+				out[i].Alert = a
+				return err
+			})
+			switch {
+			case err == nil:
+			case errors.Is(err, store.ErrNotFound), errors.Is(err, ErrAlertState):
+				out[i] = BulkResult{ID: id, Err: err}
+			default:
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RepeatTick re-notifies every open (not acknowledged) critical alert that
+// was last notified at least Config.AlertRepeatInterval ago, and reports
+// how many it re-notified.
+func (al *Alerts) RepeatTick(ctx context.Context) (int, error) {
+	s := (*Service)(al)
+	cutoff := s.Now().Add(-s.cfg.AlertRepeatInterval)
+	n := 0
+	p := store.ListAlertsParams{State: store.AlertOpen, Severity: store.SeverityCritical}
+	p.Limit = store.LimitMax
+	for {
+		page, err := s.store.Alerts().List(ctx, p)
+		if err != nil {
+			return n, fmt.Errorf("backupmgmt: list critical alerts: %w", err)
+		}
+		for _, a := range page.Items {
+			if a.LastNotifiedAt != nil && a.LastNotifiedAt.After(cutoff) {
+				continue
+			}
+			err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+				cur, err := tx.Alerts().Get(ctx, a.ID)
+				if err != nil {
+					return err
+				}
+				if cur.State != store.AlertOpen || (cur.LastNotifiedAt != nil && cur.LastNotifiedAt.After(cutoff)) {
+					return nil // changed since the listing
+				}
+				n++
+				return s.notifyAlert(ctx, tx, cur, AlertEventRepeat)
+			})
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return n, err
+			}
+		}
+		if page.NextCursor == "" {
+			return n, nil
+		}
+		p.Cursor = page.NextCursor
+	}
+}
+
+func alertNoteValid(note string) error {
+	if len([]rune(note)) > store.MaxTextLen {
+		return &store.ValidationError{Fields: map[string]string{"note": fmt.Sprintf("at most %d characters", store.MaxTextLen)}}
+	}
+	return nil
+}
