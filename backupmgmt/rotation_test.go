@@ -1,6 +1,7 @@
 package backupmgmt
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -350,4 +351,25 @@ func TestRotationPlans(t *testing.T) {
 			require.Equal(t, before, b.auditActions(t))
 		})
 	})
+}
+
+// ExampleRotationSlot prints a Tower of Hanoi schedule of four tapes rotated
+// weekly: tape A every other week, B every fourth, C and D every eighth.
+func ExampleRotationSlot() {
+	start := store.Date{Year: 2026, Month: time.November, Day: 2}
+	tapes := []string{"A", "B", "C", "D"}
+	for week := range 8 {
+		on := start.AddDays(7 * week)
+		tape, _ := RotationSlot(store.SchemeTowerOfHanoi, store.CycleWeekly, tapes, start, on)
+		fmt.Println(on, tape)
+	}
+	// Output:
+	// 2026-11-02 A
+	// 2026-11-09 B
+	// 2026-11-16 A
+	// 2026-11-23 C
+	// 2026-11-30 A
+	// 2026-12-07 B
+	// 2026-12-14 A
+	// 2026-12-21 D
 }
