@@ -209,7 +209,7 @@ func (r *Rotation) CreatePlan(ctx context.Context, p PlanParams) (*store.Rotatio
 	next := RotationNext(plan.Scheme, plan.Cycle, start, start.AddDays(-1))
 	plan.NextRotationOn = &next
 	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
-		if err := rotationPlanValid(ctx, tx, plan); err != nil {
+		if err := rotationPlanValid(ctx, tx, plan, true); err != nil {
 			return err
 		}
 		if err := tx.RotationPlans().Create(ctx, plan); err != nil {
@@ -223,9 +223,11 @@ func (r *Rotation) CreatePlan(ctx context.Context, p PlanParams) (*store.Rotatio
 	return plan, nil
 }
 
-// rotationPlanValid checks a plan in full: its fields, the scheme's needs,
-// and its media (existing, not retired, each once).
-func rotationPlanValid(ctx context.Context, tx store.Repos, plan *store.RotationPlan) error {
+// rotationPlanValid checks a plan: its fields, the scheme's needs, and with
+// checkMedia its media (existing, not retired, each once). An update that
+// leaves the media alone does not check them, so a plan whose medium was
+// retired since can still be renamed or paused; Rotate refuses that medium.
+func rotationPlanValid(ctx context.Context, tx store.Repos, plan *store.RotationPlan, checkMedia bool) error {
 	f := verifFieldErrors{}
 	if err := f.merge(plan.Validate()); err != nil {
 		return err
@@ -233,7 +235,7 @@ func rotationPlanValid(ctx context.Context, tx store.Repos, plan *store.Rotation
 	if err := f.merge(ValidateRotation(plan.Scheme, plan.Cycle, len(plan.MediaIDs))); err != nil {
 		return err
 	}
-	if _, ok := f["media_ids"]; !ok && len(plan.MediaIDs) > 0 {
+	if _, ok := f["media_ids"]; !ok && checkMedia && len(plan.MediaIDs) > 0 {
 		media, err := tx.Media().GetMany(ctx, plan.MediaIDs)
 		if err != nil {
 			return err
@@ -326,7 +328,7 @@ func (r *Rotation) UpdatePlan(ctx context.Context, id string, u PlanUpdate) (*st
 			next := RotationNext(plan.Scheme, plan.Cycle, start, after)
 			plan.NextRotationOn = &next
 		}
-		if err := rotationPlanValid(ctx, tx, plan); err != nil {
+		if err := rotationPlanValid(ctx, tx, plan, u.MediaIDs != nil); err != nil {
 			return err
 		}
 		if err := tx.RotationPlans().Update(ctx, plan); err != nil {

@@ -317,6 +317,36 @@ func TestRotationPlans(t *testing.T) {
 			require.Equal(t, store.CycleDaily, again.Cycle)
 		})
 
+		t.Run("ARetiredMediumBlocksRotationUntilReplaced", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, kind, nil)
+			ctx := t.Context()
+			media := b.mediaFixtures(t, "lto", 3)
+			plan, err := b.svc.Rotation().CreatePlan(ctx, PlanParams{
+				Name: "daily", Scheme: store.SchemeRoundRobin, Cycle: store.CycleDaily, MediaIDs: ids(media[:2]),
+			})
+			require.NoError(t, err)
+			_, err = b.svc.Media().Retire(ctx, media[0].ID, "worn")
+			require.NoError(t, err)
+
+			_, err = b.svc.Rotation().Rotate(ctx, plan.ID)
+			require.ErrorIs(t, err, ErrMediaRetired)
+			require.ErrorContains(t, err, "lto-1")
+			renamed, err := b.svc.Rotation().UpdatePlan(ctx, plan.ID, PlanUpdate{Name: new("daily tapes")})
+			require.NoError(t, err, "a plan can be renamed although a medium was retired since")
+			require.Equal(t, "daily tapes", renamed.Name)
+			_, err = b.svc.Rotation().UpdatePlan(ctx, plan.ID, PlanUpdate{MediaIDs: ids(media)})
+			var ve *store.ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Contains(t, ve.Fields["media_ids"], "`lto-1` is retired")
+
+			_, err = b.svc.Rotation().UpdatePlan(ctx, plan.ID, PlanUpdate{MediaIDs: []string{media[2].ID, media[1].ID}})
+			require.NoError(t, err)
+			res, err := b.svc.Rotation().Rotate(ctx, plan.ID)
+			require.NoError(t, err)
+			require.Equal(t, "lto-3", res.Media.Label)
+		})
+
 		t.Run("RejectsBadPlansNamingFieldsAndWritesNothing", func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, kind, nil)
