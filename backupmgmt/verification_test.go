@@ -1,12 +1,15 @@
 package backupmgmt
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/custos-dev/custos/store"
+	"github.com/custos-dev/custos/store/bunstore/bunstoretest"
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
 )
 
@@ -302,4 +305,44 @@ func TestVerificationDue(t *testing.T) {
 		require.Equal(t, "verification_schedule.delete", actions[len(actions)-1])
 		require.Len(t, actions, 6+1+1+1+1)
 	})
+}
+
+// BenchmarkVerificationTickOverdue measures the overdue tick over 5,000
+// active schedules of which 50 are overdue: its work follows the overdue
+// ones (an indexed range on next_due_on), not all schedules.
+func BenchmarkVerificationTickOverdue(b *testing.B) {
+	const total, overdue = 5000, 50
+	for _, kind := range bunstoretest.Dialects {
+		b.Run(string(kind), func(b *testing.B) {
+			tb := setup(b, kind, nil)
+			ctx := b.Context()
+			today := tb.svc.Today()
+			require.NoError(b, tb.store.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
+				for i := range total {
+					j := &store.Job{
+						Name: fmt.Sprintf("job-%05d", i), JobType: store.JobTypeFile, Tool: store.ToolRestic,
+						Schedule: store.Schedule{Kind: store.ScheduleManual}, Active: true,
+						PingToken: fmt.Sprintf("tok-%05d", i), State: store.JobStateNew,
+					}
+					if err := tx.Jobs().Create(ctx, j); err != nil {
+						return err
+					}
+					due := today.AddDays(1 + i%300)
+					if i < overdue {
+						due = today.AddDays(-1 - i)
+					}
+					s := &store.VerificationSchedule{JobID: j.ID, Frequency: store.FrequencyMonthly, TestType: store.TestIntegrity, NextDueOn: due, Active: true}
+					if err := tx.VerificationSchedules().Create(ctx, s); err != nil {
+						return err
+					}
+				}
+				return nil
+			}))
+			for b.Loop() {
+				n, err := tb.svc.Verification().TickOverdue(ctx)
+				require.NoError(b, err)
+				require.Equal(b, overdue, n)
+			}
+		})
+	}
 }
