@@ -541,7 +541,9 @@ func (md *Media) TickLendingOverdue(ctx context.Context) (int, error) {
 			return n, fmt.Errorf("backupmgmt: list overdue lendings: %w", err)
 		}
 		for _, listed := range page.Items {
+			raised := false // set by the attempt that commits; inTx may run fn again
 			err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+				raised = false
 				l, err := tx.Lendings().Get(ctx, listed.ID)
 				if err != nil {
 					return err
@@ -570,13 +572,14 @@ func (md *Media) TickLendingOverdue(ctx context.Context) (int, error) {
 					Title:   "medium `" + m.Label + "` is overdue from " + who,
 					Message: store.TruncateText(msg, store.MaxMessageLen),
 				})
-				if err == nil {
-					n++
-				}
+				raised = err == nil
 				return err
 			})
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return n, err
+			}
+			if err == nil && raised {
+				n++
 			}
 		}
 		if page.NextCursor == "" {

@@ -473,7 +473,9 @@ func (r *Rotation) TickRotation(ctx context.Context) (int, error) {
 			if listed.NextRotationOn == nil || complianceDaysBetween(today, *listed.NextRotationOn) > RotationWarnDays {
 				continue
 			}
+			raised := false // set by the attempt that commits; inTx may run fn again
 			err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+				raised = false
 				plan, err := tx.RotationPlans().Get(ctx, listed.ID)
 				if err != nil {
 					return err
@@ -508,11 +510,14 @@ func (r *Rotation) TickRotation(ctx context.Context) (int, error) {
 				if _, _, err := s.raiseAlert(ctx, tx, spec); err != nil {
 					return err
 				}
-				n++
+				raised = true
 				return nil
 			})
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return n, err
+			}
+			if err == nil && raised {
+				n++
 			}
 		}
 		if page.NextCursor == "" {

@@ -523,7 +523,9 @@ func (v *Verification) TickOverdue(ctx context.Context) (int, error) {
 	today := s.Today()
 	n := 0
 	err := verifEachSchedule(ctx, s.store, today, func(listed store.VerificationSchedule) error {
+		raised := false // set by the attempt that commits; inTx may run fn again
 		err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+			raised = false
 			sc, err := tx.VerificationSchedules().Get(ctx, listed.ID)
 			if err != nil {
 				return err
@@ -542,13 +544,14 @@ func (v *Verification) TickOverdue(ctx context.Context) (int, error) {
 				Message: fmt.Sprintf("%s %s test was due %s (%s)", sc.Frequency, sc.TestType, sc.NextDueOn,
 					complianceDaysText(complianceDaysBetween(today, sc.NextDueOn))),
 			})
-			if err == nil {
-				n++
-			}
+			raised = err == nil
 			return err
 		})
 		if errors.Is(err, store.ErrNotFound) {
 			return nil // deleted since the listing
+		}
+		if err == nil && raised {
+			n++
 		}
 		return err
 	})
