@@ -3,6 +3,7 @@ package backupmgmt
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -195,6 +196,41 @@ func TestMedia(t *testing.T) {
 			n, err = md.TickLendingOverdue(t.Context())
 			require.NoError(t, err)
 			require.Zero(t, n)
+		})
+
+		t.Run("ConcurrentLendsLendOnce", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, kind, nil)
+			ops := b.userFixture(t, "ops", store.RoleOperator)
+			ctx := actorCtx(t.Context(), ops)
+			m := b.mediaFixtures(t, "rdx", 1)[0]
+			const n = 8
+			errs := make(chan error, n)
+			var wg sync.WaitGroup
+			for range n {
+				wg.Go(func() {
+					_, err := b.svc.Media().Lend(ctx, m.ID, LendParams{BorrowerID: ops.ID, DueOn: b.svc.Today()})
+					errs <- err
+				})
+			}
+			wg.Wait()
+			close(errs)
+			lent := 0
+			for err := range errs {
+				if err == nil {
+					lent++
+					continue
+				}
+				require.ErrorIs(t, err, ErrMediaNotLendable)
+			}
+			require.Equal(t, 1, lent)
+			open := true
+			page, err := b.svc.Media().Lendings(t.Context(), store.ListLendingsParams{MediaID: m.ID, Open: &open})
+			require.NoError(t, err)
+			require.Len(t, page.Items, 1)
+			events, err := b.svc.Media().Events(t.Context(), store.ListMediaEventsParams{MediaID: m.ID, Kind: store.MediaEventLent})
+			require.NoError(t, err)
+			require.Len(t, events.Items, 1)
 		})
 
 		t.Run("ALostMediumIsRetired", func(t *testing.T) {
