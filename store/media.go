@@ -167,6 +167,7 @@ type RotationPlan struct {
 	Scheme         RotationScheme
 	Cycle          RotationCycle
 	MediaIDs       []string // in rotation order
+	StartOn        *Date    // the first rotation: steps are counted from it
 	NextRotationOn *Date
 	LastRotationOn *Date
 	Active         bool

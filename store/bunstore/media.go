@@ -361,6 +361,7 @@ type rotationPlanRow struct {
 	Scheme         string     `bun:"scheme"`
 	Cycle          string     `bun:"cycle"`
 	MediaIDs       string     `bun:"media_ids"`
+	StartOn        *time.Time `bun:"start_on"`
 	NextRotationOn *time.Time `bun:"next_rotation_on"`
 	LastRotationOn *time.Time `bun:"last_rotation_on"`
 	Active         bool       `bun:"active"`
@@ -376,6 +377,7 @@ func rotationPlanToRow(p *store.RotationPlan) *rotationPlanRow {
 		Scheme:         string(p.Scheme),
 		Cycle:          string(p.Cycle),
 		MediaIDs:       jsonText(p.MediaIDs),
+		StartOn:        dateTimePtr(p.StartOn),
 		NextRotationOn: dateTimePtr(p.NextRotationOn),
 		LastRotationOn: dateTimePtr(p.LastRotationOn),
 		Active:         p.Active,
@@ -391,6 +393,7 @@ func (r *rotationPlanRow) toStore() store.RotationPlan {
 		Scheme:         store.RotationScheme(r.Scheme),
 		Cycle:          store.RotationCycle(r.Cycle),
 		MediaIDs:       mediaIDsOf(fromJSONText[string](r.MediaIDs)),
+		StartOn:        datePtrOf(utcPtr(r.StartOn)),
 		NextRotationOn: datePtrOf(utcPtr(r.NextRotationOn)),
 		LastRotationOn: datePtrOf(utcPtr(r.LastRotationOn)),
 		Active:         r.Active,
@@ -445,7 +448,7 @@ func (r rotationPlanRepo) Update(ctx context.Context, p *store.RotationPlan) err
 	p.MediaIDs = mediaIDsOf(p.MediaIDs)
 	p.UpdatedAt = r.stamp()
 	res, err := r.w.NewUpdate().Model(rotationPlanToRow(p)).
-		Column("name", "name_key", "scheme", "cycle", "media_ids", "next_rotation_on",
+		Column("name", "name_key", "scheme", "cycle", "media_ids", "start_on", "next_rotation_on",
 			"last_rotation_on", "active", "updated_at").
 		WherePK().Exec(ctx)
 	return r.affected(ctx, res, err, "rotation_plans", "id", p.ID)

@@ -758,6 +758,7 @@ func testRotationPlans(t *testing.T, newStore NewStoreFunc) {
 		p.Name = "週次 GFS ローテーション " + uniq()
 		p.Scheme = store.SchemeTowerOfHanoi
 		p.MediaIDs = []string{m3.ID, m1.ID, m2.ID}
+		p.StartOn = &store.Date{Year: 2026, Month: time.November, Day: 3}
 		p.NextRotationOn = &store.Date{Year: 2026, Month: time.December, Day: 1}
 		p.LastRotationOn = &store.Date{Year: 2026, Month: time.November, Day: 24}
 		p.CreatedAt = someTime()
@@ -775,13 +776,14 @@ func testRotationPlans(t *testing.T, newStore NewStoreFunc) {
 		got.Cycle = store.CycleMonthly
 		got.LastRotationOn = got.NextRotationOn
 		got.NextRotationOn = &store.Date{Year: 2027, Month: time.January, Day: 1}
+		got.StartOn = &store.Date{Year: 2024, Month: time.February, Day: 29}
 		got.Active = false
 		require.NoError(t, b.s.RotationPlans().Update(b.ctx, got))
 		again, err := b.s.RotationPlans().Get(b.ctx, p.ID)
 		require.NoError(t, err)
 		require.Equal(t, got, again)
 
-		again.NextRotationOn, again.LastRotationOn = nil, nil
+		again.StartOn, again.NextRotationOn, again.LastRotationOn = nil, nil, nil
 		again.MediaIDs = []string{}
 		require.NoError(t, b.s.RotationPlans().Update(b.ctx, again))
 		require.Nil(t, again.MediaIDs, "an empty media list is stored as none")
@@ -804,6 +806,7 @@ func testRotationPlans(t *testing.T, newStore NewStoreFunc) {
 		got, err := b.s.RotationPlans().Get(b.ctx, p.ID)
 		require.NoError(t, err)
 		require.Equal(t, p, got)
+		require.Nil(t, got.StartOn)
 		require.Nil(t, got.NextRotationOn)
 		require.Nil(t, got.LastRotationOn)
 	})

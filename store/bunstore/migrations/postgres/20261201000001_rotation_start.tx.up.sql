@@ -1,0 +1,1 @@
+ALTER TABLE rotation_plans ADD COLUMN start_on DATE;

@@ -1,0 +1,1 @@
+ALTER TABLE rotation_plans DROP COLUMN start_on;
