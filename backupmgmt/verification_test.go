@@ -48,17 +48,6 @@ func (b *testBundle) verifCompliance(t *testing.T, jobID string) *store.Complian
 	return st
 }
 
-// unresolved returns the unresolved alert of a type about a job, or nil.
-func (b *testBundle) unresolved(t *testing.T, typ store.AlertType, subject string) *store.Alert {
-	t.Helper()
-	a, err := b.store.Alerts().GetUnresolved(t.Context(), AlertKey(typ, subject))
-	if err == nil {
-		return a
-	}
-	require.ErrorIs(t, err, store.ErrNotFound)
-	return nil
-}
-
 func TestRecordTest(t *testing.T) {
 	t.Parallel()
 	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
