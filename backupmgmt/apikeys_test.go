@@ -230,3 +230,19 @@ func TestAPIKeys(t *testing.T) {
 		})
 	})
 }
+
+// BenchmarkAuthenticateAPIKey measures checking an API key, which every
+// ingest call does.
+func BenchmarkAuthenticateAPIKey(b *testing.B) {
+	tb := setup(b, dbopen.SQLite, nil)
+	op := tb.userFixture(b, "ops", store.RoleOperator)
+	_, text, err := tb.svc.APIKeys().Create(actorCtx(b.Context(), op), APIKeyParams{Name: "k", Scopes: []store.Scope{store.ScopeIngest}})
+	require.NoError(b, err)
+	key := text.Reveal()
+	ctx := b.Context()
+	for b.Loop() {
+		if _, err := tb.svc.APIKeys().Authenticate(ctx, key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

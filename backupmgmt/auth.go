@@ -1,6 +1,7 @@
 package backupmgmt
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,7 +50,8 @@ const authMaxUsernameAudit = 100
 type LoginParams struct {
 	Username string
 	Password string
-	// IP and UserAgent are stored with the session and in the audit event.
+	// IP and UserAgent are stored with the session, IP also in the audit
+	// event. IP defaults to the IP of the ctx actor.
 	IP        string
 	UserAgent string
 	// PreviousToken is the session token the browser still holds, if any;
@@ -126,12 +128,13 @@ func (a *Auth) Login(ctx context.Context, p LoginParams) (*LoginResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	ip := cmp.Or(p.IP, ActorFrom(ctx).IP)
 
 	var res *LoginResult
 	err = s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
 		res = nil
 		now := s.Now()
-		fail := authFailure{username: username, ip: p.IP}
+		fail := authFailure{username: username, ip: ip}
 		if known == nil {
 			fail.reason = "unknown_user"
 			return a.auditFailure(ctx, tx, fail)
@@ -181,14 +184,14 @@ func (a *Auth) Login(ctx context.Context, p LoginParams) (*LoginResult, error) {
 			CreatedAt:  now,
 			LastSeenAt: now,
 			ExpiresAt:  now.Add(a.cfg.SessionMaxAge),
-			IP:         store.TruncateText(p.IP, 64),
+			IP:         store.TruncateText(ip, 64),
 			UserAgent:  p.UserAgent,
 		}
 		if err := tx.Sessions().Create(ctx, sess); err != nil {
 			return err
 		}
 		actor := SessionActor(u, sess)
-		actor.IP, actor.RequestID = p.IP, ActorFrom(ctx).RequestID
+		actor.IP, actor.RequestID = ip, ActorFrom(ctx).RequestID
 		details := map[string]any{"username": u.Username, "session_id": sess.ID}
 		if newHash != "" {
 			details["password_rehashed"] = true

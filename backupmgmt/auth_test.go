@@ -3,6 +3,7 @@ package backupmgmt
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -181,6 +182,34 @@ func TestLogin(t *testing.T) {
 			require.NoError(t, err)
 		})
 
+		t.Run("CountsConcurrentFailuresExactly", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, kind, &Config{LockoutThreshold: 3})
+			ctx := t.Context()
+			u := b.identityUser(t, ctx, "hugo", store.RoleViewer)
+			const attempts = 6 // each verification takes 64 MiB; keep it small
+			var wg sync.WaitGroup
+			errs := make([]error, attempts)
+			for i := range attempts {
+				wg.Go(func() {
+					_, errs[i] = b.svc.Auth().Login(ctx, LoginParams{Username: "hugo", Password: "a wrong password"})
+				})
+			}
+			wg.Wait()
+			for _, err := range errs {
+				require.Equal(t, ErrLoginFailed, err)
+			}
+			got, err := b.svc.Users().Get(ctx, u.ID)
+			require.NoError(t, err)
+			require.Equal(t, 3, got.FailedLogins, "failures after the lock do not count")
+			require.True(t, b.svc.Auth().Locked(got))
+			reasons := map[any]int{}
+			for _, ev := range b.identityLoginEvents(t) {
+				reasons[ev.Details["reason"]]++
+			}
+			require.Equal(t, map[any]int{"wrong_password": 3, "locked": 3}, reasons)
+		})
+
 		t.Run("UpgradesABcryptHashToArgon2id", func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, kind, nil)
@@ -343,4 +372,20 @@ func TestSessions(t *testing.T) {
 			require.Equal(t, late.Session.ID, sessions[0].ID)
 		})
 	})
+}
+
+// BenchmarkSession measures checking a session token, which every browser
+// request does.
+func BenchmarkSession(b *testing.B) {
+	tb := setup(b, dbopen.SQLite, nil)
+	ctx := b.Context()
+	tb.identityUser(b, ctx, "alice", store.RoleViewer)
+	res, err := tb.svc.Auth().Login(ctx, LoginParams{Username: "alice", Password: identityPassword})
+	require.NoError(b, err)
+	tok := res.Token.Reveal()
+	for b.Loop() {
+		if _, _, err := tb.svc.Auth().Session(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
