@@ -61,6 +61,7 @@ type LoginParams struct {
 
 // LoginResult is a successful login.
 type LoginResult struct {
+	// User is the signed-in user, without PasswordHash.
 	User    *store.User
 	Session *store.Session
 	// Token is the session token for the cookie; only its hash is stored.
@@ -201,7 +202,7 @@ func (a *Auth) Login(ctx context.Context, p LoginParams) (*LoginResult, error) {
 		if err := s.audit(WithActor(ctx, actor), tx, "auth.login", "user", u.ID, details); err != nil {
 			return err
 		}
-		res = &LoginResult{User: u, Session: sess, Token: security.Secret(token)}
+		res = &LoginResult{User: usersPublic(u), Session: sess, Token: security.Secret(token)}
 		return nil
 	})
 	if err != nil {
@@ -306,7 +307,7 @@ func (a *Auth) Session(ctx context.Context, token string) (*store.User, *store.S
 		}
 		sess.LastSeenAt = now
 	}
-	return u, sess, nil
+	return usersPublic(u), sess, nil
 }
 
 // expire deletes a dead session and returns ErrSessionExpired, or the error

@@ -54,6 +54,7 @@ func TestLogin(t *testing.T) {
 			res, err := b.svc.Auth().Login(ctx, LoginParams{Username: " Alice ", Password: identityPassword, IP: "192.0.2.7", UserAgent: "test/1"})
 			require.NoError(t, err)
 			require.Equal(t, u.ID, res.User.ID)
+			require.Empty(t, res.User.PasswordHash)
 			require.Len(t, res.Token.Reveal(), 43)
 			require.Equal(t, security.HashToken(res.Token.Reveal()), res.Session.TokenHash)
 			require.Equal(t, testStart.Add(SessionMaxAgeDefault), res.Session.ExpiresAt)
@@ -227,13 +228,13 @@ func TestLogin(t *testing.T) {
 
 			_, err = b.svc.Auth().Login(ctx, LoginParams{Username: "frida", Password: "wrong password here"})
 			require.ErrorIs(t, err, ErrLoginFailed)
-			got, err := b.svc.Users().Get(ctx, u.ID)
+			got, err := b.store.Users().Get(ctx, u.ID)
 			require.NoError(t, err)
 			require.Equal(t, string(h), got.PasswordHash, "a failure upgrades nothing")
 
 			_, err = b.svc.Auth().Login(ctx, LoginParams{Username: "frida", Password: identityPassword})
 			require.NoError(t, err)
-			got, err = b.svc.Users().Get(ctx, u.ID)
+			got, err = b.store.Users().Get(ctx, u.ID)
 			require.NoError(t, err)
 			require.True(t, strings.HasPrefix(got.PasswordHash, "$argon2id$"), got.PasswordHash[:10])
 			ok, rehash, err := security.VerifyPassword(got.PasswordHash, identityPassword)

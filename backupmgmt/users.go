@@ -11,7 +11,8 @@ import (
 	"github.com/custos-dev/custos/store"
 )
 
-// Users manages the people who sign in (DESIGN §3, §7).
+// Users manages the people who sign in (DESIGN §3, §7). The users it
+// returns carry no PasswordHash.
 type Users Service
 
 // Users gives the user operations.
@@ -91,17 +92,17 @@ func (us *Users) Create(ctx context.Context, p UserParams) (*store.User, error) 
 	if err != nil {
 		return nil, err
 	}
-	return u, nil
+	return usersPublic(u), nil
 }
 
 // Get returns a user by ID.
 func (us *Users) Get(ctx context.Context, id string) (*store.User, error) {
-	return us.store.Users().Get(ctx, id)
+	return usersPublicErr(us.store.Users().Get(ctx, id))
 }
 
 // GetByUsername returns a user by username, ignoring case.
 func (us *Users) GetByUsername(ctx context.Context, username string) (*store.User, error) {
-	return us.store.Users().GetByUsername(ctx, username)
+	return usersPublicErr(us.store.Users().GetByUsername(ctx, username))
 }
 
 // List returns users ordered by username.
@@ -112,7 +113,14 @@ func (us *Users) List(ctx context.Context, p store.ListUsersParams) (*store.Page
 	if p.Role != "" && !p.Role.Valid() {
 		return nil, &store.ValidationError{Fields: map[string]string{"role": "unknown role " + string(p.Role)}}
 	}
-	return us.store.Users().List(ctx, p)
+	page, err := us.store.Users().List(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	for i := range page.Items {
+		page.Items[i].PasswordHash = ""
+	}
+	return page, nil
 }
 
 // Update changes a user's profile, role or active flag. Deactivating a user
@@ -181,7 +189,7 @@ func (us *Users) Update(ctx context.Context, id string, p UserUpdate) (*store.Us
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return usersPublic(out), nil
 }
 
 // Delete removes a user, with their sessions and API keys. Deleting the
@@ -312,6 +320,21 @@ func (us *Users) ChangePassword(ctx context.Context, id, oldPassword, newPasswor
 			"username": cur.Username, "reset": false, "sessions_ended": ended,
 		})
 	})
+}
+
+// usersPublic clears the password hash of u: the users the service returns
+// go to callers that have no use for it, and a hash that is never handed
+// out cannot end up in a response or a log.
+func usersPublic(u *store.User) *store.User {
+	u.PasswordHash = ""
+	return u
+}
+
+func usersPublicErr(u *store.User, err error) (*store.User, error) {
+	if err != nil {
+		return nil, err
+	}
+	return usersPublic(u), nil
 }
 
 // usersFields returns the field errors of err, or an empty map for nil.
