@@ -142,6 +142,33 @@ func TestUsers(t *testing.T) {
 			require.Equal(t, []string{"user.create", "user.create"}, b.auditActions(t))
 		})
 
+		t.Run("OneOfTwoConcurrentCreatesOfTheSameUsernameWins", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, kind, nil)
+			ctx := t.Context()
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i := range errs {
+				wg.Go(func() {
+					_, errs[i] = b.svc.Users().Create(ctx, UserParams{Username: "zoe", Role: store.RoleViewer, Password: identityPassword})
+				})
+			}
+			wg.Wait()
+			ok := 0
+			for _, err := range errs {
+				if err == nil {
+					ok++
+					continue
+				}
+				require.ErrorIs(t, err, store.ErrConflict)
+				var ce *store.ConstraintError
+				require.ErrorAs(t, err, &ce)
+				require.Equal(t, "username", ce.Field)
+			}
+			require.Equal(t, 1, ok)
+			require.Equal(t, []string{"user.create"}, b.auditActions(t))
+		})
+
 		t.Run("UpdatesTheGivenFieldsAndAuditsTheChanges", func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, kind, nil)
