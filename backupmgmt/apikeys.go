@@ -51,7 +51,8 @@ type APIKeyParams struct {
 }
 
 // Create makes a key and returns it with its full text, which is shown
-// once and never stored.
+// once and never stored. Whether the caller may make keys for the user is
+// the caller's check (Actor.CanManageAccount), as for Revoke.
 func (k *APIKeys) Create(ctx context.Context, p APIKeyParams) (*store.APIKey, security.Secret, error) {
 	s := (*Service)(k)
 	gen, err := security.NewAPIKey()
