@@ -15,6 +15,9 @@ type Actor struct {
 	UserID string
 	// APIKeyID is set when the call came with an API key.
 	APIKeyID string
+	// SessionID is set when the call came with a browser session, so that
+	// ending "the other sessions" of a user can spare this one.
+	SessionID string
 	// Role is the user's role.
 	Role store.Role
 	// Scopes narrow an API key; nil for a session.
