@@ -400,10 +400,10 @@ func (al *Alerts) BulkAcknowledge(ctx context.Context, ids []string, note string
 	return out, nil
 }
 
-// RepeatTick re-notifies every open (not acknowledged) critical alert that
+// TickRepeat re-notifies every open (not acknowledged) critical alert that
 // was last notified at least Config.AlertRepeatInterval ago, and reports
 // how many it re-notified.
-func (al *Alerts) RepeatTick(ctx context.Context) (int, error) {
+func (al *Alerts) TickRepeat(ctx context.Context) (int, error) {
 	s := (*Service)(al)
 	cutoff := s.Now().Add(-s.cfg.AlertRepeatInterval)
 	n := 0

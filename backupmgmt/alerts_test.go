@@ -91,17 +91,17 @@ func TestAlertLifecycle(t *testing.T) {
 
 		// an acknowledged critical alert is not repeated
 		b.clock.Advance(5 * time.Hour)
-		n, err := b.svc.Alerts().RepeatTick(ctx)
+		n, err := b.svc.Alerts().TickRepeat(ctx)
 		require.NoError(t, err)
 		require.Zero(t, n)
 
 		// unacknowledge: open again, and now the repeat interval applies
 		_, err = b.svc.Alerts().Unacknowledge(uctx, a1.ID)
 		require.NoError(t, err)
-		n, err = b.svc.Alerts().RepeatTick(ctx)
+		n, err = b.svc.Alerts().TickRepeat(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
-		n, err = b.svc.Alerts().RepeatTick(ctx) // just notified
+		n, err = b.svc.Alerts().TickRepeat(ctx) // just notified
 		require.NoError(t, err)
 		require.Zero(t, n)
 
