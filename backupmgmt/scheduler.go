@@ -37,15 +37,18 @@ const schedulerMissedRunPrefix = "missed-"
 // has passed: it records a missed execution (source scheduler) per missed
 // deadline, moves the job to missed, counts the misses as consecutive
 // failures, raises or repeats its backup_missed alert, and advances the
-// deadline. Each job is handled in its own transaction, after re-reading
-// it under lock, so a job resumed, paused or run meanwhile is left alone.
-// The work is proportional to the due jobs: they are found through the
-// deadline index, in batches. It reports how many missed executions it
-// recorded. Missed runs are not audited: they are system records.
+// deadline. Jobs are re-read under lock in the transaction that handles
+// them, so a job resumed, paused or run meanwhile is left alone, and two
+// processes ticking at once record each miss once. The work is
+// proportional to the due jobs: they are found through the deadline index,
+// in batches. It reports how many missed executions it recorded. Missed
+// runs are not audited: they are system records.
 //
-// A job that cannot be handled (its stored schedule no longer parses, say)
-// is logged and skipped, and the tick goes on; the error returned then
-// names the first such job.
+// Due jobs are handled schedulerTxJobs to a transaction, which keeps
+// commits few; when such a transaction fails, its jobs are handled again
+// one per transaction, so one bad job (its stored schedule no longer
+// parses, say) is logged and skipped while the others go on. The error
+// returned then names the first such job.
 func (sc *Scheduler) TickMissed(ctx context.Context) (int, error) {
 	s := (*Service)(sc)
 	now := s.Now()
@@ -54,91 +57,123 @@ func (sc *Scheduler) TickMissed(ctx context.Context) (int, error) {
 	var firstErr error
 	for {
 		// Jobs that failed stay due, so the batch grows past them.
-		due, err := s.store.Jobs().ListDue(ctx, now, schedulerBatch+len(failed))
+		limit := schedulerBatch + len(failed)
+		due, err := s.store.Jobs().ListDue(ctx, now, limit)
 		if err != nil {
 			return recorded, fmt.Errorf("backupmgmt: list due jobs: %w", err)
 		}
-		progressed := false
+		ids := make([]string, 0, len(due))
 		for i := range due {
-			if failed[due[i].ID] {
+			if !failed[due[i].ID] {
+				ids = append(ids, due[i].ID)
+			}
+		}
+		for len(ids) > 0 {
+			chunk := ids[:min(len(ids), schedulerTxJobs)]
+			ids = ids[len(chunk):]
+			n, err := sc.miss(ctx, chunk, now)
+			if err == nil {
+				recorded += n
 				continue
 			}
-			progressed = true
-			n, err := sc.miss(ctx, due[i].ID, now)
-			recorded += n
-			if err != nil {
+			if ctx.Err() != nil {
+				return recorded, err
+			}
+			for _, id := range chunk {
+				n, err := sc.miss(ctx, []string{id}, now)
+				recorded += n
+				if err == nil {
+					continue
+				}
 				if ctx.Err() != nil {
 					return recorded, err
 				}
-				s.log.ErrorContext(ctx, "missed-run check failed", "job_id", due[i].ID, "error", err)
-				failed[due[i].ID] = true
+				s.log.ErrorContext(ctx, "missed-run check failed", "job_id", id, "error", err)
+				failed[id] = true
 				if firstErr == nil {
-					firstErr = fmt.Errorf("backupmgmt: missed runs of job %s: %w", due[i].ID, err)
+					firstErr = fmt.Errorf("backupmgmt: missed runs of job %s: %w", id, err)
 				}
 			}
 		}
-		if !progressed || len(due) < schedulerBatch+len(failed) {
-			break
+		if len(due) < limit {
+			return recorded, firstErr
 		}
 	}
-	return recorded, firstErr
 }
 
-// miss handles one due job in its own transaction and returns how many
-// missed executions it recorded.
-func (sc *Scheduler) miss(ctx context.Context, jobID string, now time.Time) (int, error) {
+// schedulerTxJobs is how many due jobs one transaction of TickMissed
+// handles: enough to make commits rare, few enough that ingest never
+// waits long for the jobs (or, on SQLite, the database) it holds.
+const schedulerTxJobs = 100
+
+// schedulerMiss is what the tick does to one due job.
+type schedulerMiss struct {
+	job   *store.Job
+	next  *time.Time
+	runs  []*store.Execution // one per missed deadline
+	first int                // index of runs[0] in the chunk's batch
+}
+
+// miss handles the due jobs ids, in order, in one transaction and returns
+// how many missed executions it recorded.
+func (sc *Scheduler) miss(ctx context.Context, ids []string, now time.Time) (int, error) {
 	s := (*Service)(sc)
 	recorded := 0
 	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
 		recorded = 0
-		j, err := tx.Jobs().Get(ctx, jobID)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !j.Active || j.Paused || j.NextDueAt == nil || j.NextDueAt.After(now) {
-			return nil
-		}
-		if j.Schedule.Kind == store.ScheduleManual {
-			// A manual job expects no run, whatever deadline it was given.
-			j.NextDueAt = nil
-			return tx.Jobs().Update(ctx, j)
-		}
-		deadline := j.NextDueAt
-		var last *store.Execution
-		for misses := 0; deadline != nil && !deadline.After(now); misses++ {
-			if misses == SchedulerMaxMissesPerTick {
-				// The rest is skipped: wait for the first deadline to come.
-				if deadline, err = NextDue(j.Schedule, j.Grace, now.Add(-j.Grace)); err != nil {
-					return err
-				}
-				break
+		var (
+			plans []schedulerMiss
+			batch []*store.Execution
+		)
+		for _, id := range ids {
+			j, err := tx.Jobs().Get(ctx, id) // locks the job until commit
+			if errors.Is(err, store.ErrNotFound) {
+				continue
 			}
-			expected := deadline.Add(-j.Grace)
-			e, created, err := sc.recordMiss(ctx, tx, j, expected, *deadline)
 			if err != nil {
 				return err
 			}
-			if created {
-				recorded++
-				last = e
-				if err := sc.raiseMissed(ctx, tx, j, expected, *deadline); err != nil {
+			if !j.Active || j.Paused || j.NextDueAt == nil || j.NextDueAt.After(now) {
+				continue
+			}
+			plan, err := sc.plan(j, now)
+			if err != nil {
+				return fmt.Errorf("job %s: %w", j.ID, err)
+			}
+			plan.first = len(batch)
+			batch = append(batch, plan.runs...)
+			plans = append(plans, plan)
+		}
+		created, err := tx.Executions().InsertBatch(ctx, batch)
+		if err != nil {
+			return fmt.Errorf("backupmgmt: record missed runs: %w", err)
+		}
+		for _, plan := range plans {
+			j := plan.job
+			misses := 0
+			for i, e := range plan.runs {
+				if !created[plan.first+i] {
+					// Recorded before: by another process, or before the
+					// schedule moved the deadline back to it.
+					continue
+				}
+				misses++
+				if err := sc.raiseMissed(ctx, tx, j, e.StartedAt, *e.FinishedAt); err != nil {
 					return err
 				}
 			}
-			if deadline, err = NextDue(j.Schedule, j.Grace, expected); err != nil {
+			j.NextDueAt = plan.next
+			if misses > 0 {
+				j.State = store.JobStateMissed
+				j.LastResult = store.ExecutionMissed
+				j.ConsecutiveFailures += misses
+				recorded += misses
+			}
+			if err := tx.Jobs().Update(ctx, j); err != nil {
 				return err
 			}
 		}
-		j.NextDueAt = deadline
-		if last != nil {
-			j.State = store.JobStateMissed
-			j.LastResult = store.ExecutionMissed
-			j.ConsecutiveFailures += recorded
-		}
-		return tx.Jobs().Update(ctx, j)
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -146,28 +181,43 @@ func (sc *Scheduler) miss(ctx context.Context, jobID string, now time.Time) (int
 	return recorded, nil
 }
 
-// recordMiss stores the missed execution of one deadline; created is false
-// when it was recorded before (by another process, or before the schedule
-// moved the deadline back to it).
-func (sc *Scheduler) recordMiss(ctx context.Context, tx store.Repos, j *store.Job, expected, deadline time.Time) (*store.Execution, bool, error) {
+// plan lists the missed executions of a due job, oldest first and at most
+// SchedulerMaxMissesPerTick, and its next deadline. A manual job expects no
+// run, whatever deadline it was given: it gets none, and no miss.
+func (sc *Scheduler) plan(j *store.Job, now time.Time) (schedulerMiss, error) {
 	s := (*Service)(sc)
-	finished := deadline
-	e := &store.Execution{
-		ID:         s.cfg.NewID(),
-		JobID:      j.ID,
-		RunID:      schedulerMissedRunPrefix + expected.UTC().Format(time.RFC3339),
-		Status:     store.ExecutionMissed,
-		StartedAt:  expected,
-		FinishedAt: &finished,
-		Message:    fmt.Sprintf("no run started by %s (expected at %s)", schedulerTime(deadline), schedulerTime(expected)),
-		Source:     store.SourceScheduler,
-		CreatedAt:  s.Now(),
+	plan := schedulerMiss{job: j}
+	if j.Schedule.Kind == store.ScheduleManual {
+		return plan, nil
 	}
-	created, err := tx.Executions().Insert(ctx, e)
-	if err != nil {
-		return nil, false, fmt.Errorf("backupmgmt: record missed run: %w", err)
+	deadline := j.NextDueAt
+	for deadline != nil && !deadline.After(now) {
+		if len(plan.runs) == SchedulerMaxMissesPerTick {
+			// The rest is skipped: wait for the first deadline to come.
+			next, err := NextDue(j.Schedule, j.Grace, now.Add(-j.Grace))
+			plan.next = next
+			return plan, err
+		}
+		expected := deadline.Add(-j.Grace)
+		finished := *deadline
+		plan.runs = append(plan.runs, &store.Execution{
+			ID:         s.cfg.NewID(),
+			JobID:      j.ID,
+			RunID:      schedulerMissedRunPrefix + expected.UTC().Format(time.RFC3339),
+			Status:     store.ExecutionMissed,
+			StartedAt:  expected,
+			FinishedAt: &finished,
+			Message:    fmt.Sprintf("no run started by %s (expected at %s)", schedulerTime(finished), schedulerTime(expected)),
+			Source:     store.SourceScheduler,
+			CreatedAt:  s.Now(),
+		})
+		var err error
+		if deadline, err = NextDue(j.Schedule, j.Grace, expected); err != nil {
+			return plan, err
+		}
 	}
-	return e, created, nil
+	plan.next = deadline
+	return plan, nil
 }
 
 // raiseMissed opens the job's backup_missed alert, or counts one more

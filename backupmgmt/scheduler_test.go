@@ -202,7 +202,7 @@ func TestSchedulerTickMissed(t *testing.T) {
 			// re-read: its deadline moved on.
 			job.NextDueAt = ptr(utcDate(2026, 11, 4, 3, 0))
 			require.NoError(t, b.store.Jobs().Update(t.Context(), job))
-			n, err := b.svc.Scheduler().miss(t.Context(), job.ID, b.svc.Now())
+			n, err := b.svc.Scheduler().miss(t.Context(), []string{job.ID}, b.svc.Now())
 			require.NoError(t, err)
 			require.Zero(t, n)
 			require.Empty(t, b.executions(t, job.ID))
