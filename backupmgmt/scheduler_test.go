@@ -1,6 +1,7 @@
 package backupmgmt
 
 import (
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custos-dev/custos/store"
+	"github.com/custos-dev/custos/store/bunstore"
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
 )
 
@@ -297,5 +299,63 @@ func TestSchedulerTickStuck(t *testing.T) {
 		a, err = b.store.Alerts().GetUnresolved(ctx, AlertKey(store.AlertBackupStuck, jobSubject(limited.ID)))
 		require.NoError(t, err)
 		require.Equal(t, 2, a.Occurrences)
+	})
+}
+
+func TestSchedulerSkipsAJobItCannotHandle(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+		b := setup(t, kind, nil)
+		good := b.jobFixture(t, "good", nil)
+		bad := b.jobFixture(t, "bad", nil)
+		// Written past the service's validation: the store checks only shape.
+		bad.Schedule.Cron = "61 * * * *"
+		require.NoError(t, b.store.Jobs().Update(t.Context(), bad))
+
+		b.clock.Set(utcDate(2026, 11, 3, 3, 30))
+		n, err := b.svc.Scheduler().TickMissed(t.Context())
+		require.Error(t, err)
+		require.Contains(t, err.Error(), bad.ID)
+		require.Equal(t, 1, n)
+		require.Len(t, b.executions(t, good.ID), 1)
+		require.Empty(t, b.executions(t, bad.ID))
+		require.Equal(t, utcDate(2026, 11, 4, 3, 0), *b.getJob(t, good.ID).NextDueAt)
+
+		// The bad job stays due and keeps failing alone.
+		n, err = b.svc.Scheduler().TickMissed(t.Context())
+		require.Error(t, err)
+		require.Zero(t, n)
+	})
+}
+
+// TestSchedulerTickCostFollowsTheDueJobs counts the statements of a tick
+// over a small and a larger fleet with the same due jobs: the same.
+func TestSchedulerTickCostFollowsTheDueJobs(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+		count := func(notDue int) int64 {
+			b := setup(t, kind, nil)
+			for i := range 3 {
+				b.jobFixture(t, "due-"+string(rune('a'+i)), nil)
+			}
+			for i := range notDue {
+				b.jobFixture(t, "later-"+strconv.Itoa(i), func(j *store.Job) { j.Schedule.Cron = "0 4 * * *" })
+			}
+			counter := &bunstore.QueryCounter{}
+			svc, err := New(b.store.WithQueryHook(counter), &Config{Now: b.clock.Now})
+			require.NoError(t, err)
+			b.clock.Set(utcDate(2026, 11, 3, 3, 30))
+			n, err := svc.Scheduler().TickMissed(t.Context())
+			require.NoError(t, err)
+			require.Equal(t, 3, n)
+			return counter.Count()
+		}
+		small, large := count(5), count(200)
+		t.Logf("statements per tick with 3 due jobs: %d", small)
+		require.Equal(t, small, large)
+		// The due listing, one batch insert (on MySQL with a read-back of
+		// the stored runs), and per due job its locked read, its alert
+		// (find, open, channels, notified) and its update.
+		require.LessOrEqual(t, small, int64(3+3*6))
 	})
 }
