@@ -831,8 +831,14 @@ func jobsDeadline(s store.Schedule, grace time.Duration, base, now time.Time) (*
 	if err != nil || due == nil || due.After(now) {
 		return due, err
 	}
-	// The first deadline after now, and the one after it, give a cycle
-	// length; search back from now in doubling windows until one holds a
+	if s.Kind == store.ScheduleInterval {
+		// Interval runs keep the phase of base: base + k·interval.
+		k := now.Sub(base.Add(grace)) / s.Interval
+		latest := store.NormalizeTime(base.Add(k*s.Interval + grace))
+		return &latest, nil
+	}
+	// For cron, the first deadline after now and the one after it give a
+	// cycle length; search back from now in doubling windows until one holds a
 	// passed deadline, then walk forward to the latest.
 	future, err := NextDue(s, grace, now.Add(-grace))
 	if err != nil || future == nil {

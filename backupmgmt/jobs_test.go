@@ -648,3 +648,35 @@ func (b *testBundle) executions(t *testing.T, jobID string) []store.Execution {
 	require.NoError(t, err)
 	return page.Items
 }
+
+func TestJobsDeadline(t *testing.T) {
+	t.Parallel()
+	daily := store.Schedule{Kind: store.ScheduleCron, Cron: "0 2 * * *"}
+	now := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC) // a Friday
+	cases := []struct {
+		name     string
+		schedule store.Schedule
+		grace    time.Duration
+		base     time.Time
+		want     *time.Time
+	}{
+		{"NextDeadlineStillAhead", daily, time.Hour, now.Add(-time.Hour), ptr(time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC))},
+		{"PassedLongAgoOwesTodayOnly", daily, time.Hour, now.Add(-30 * 24 * time.Hour), ptr(time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC))},
+		{"GraceStillRunningOwesYesterday", daily, 9 * time.Hour, now.Add(-30 * 24 * time.Hour), ptr(time.Date(2026, 11, 19, 11, 0, 0, 0, time.UTC))},
+		{"WeekdaysOnly", store.Schedule{Kind: store.ScheduleCron, Cron: "0 2 * * 1-5"}, time.Hour,
+			time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), ptr(time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC))},
+		{"IrregularGapsFindTheLatest", store.Schedule{Kind: store.ScheduleCron, Cron: "0 2 1,2 * *"}, time.Hour,
+			time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ptr(time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC))},
+		{"Interval", store.Schedule{Kind: store.ScheduleInterval, Interval: 6 * time.Hour}, 0,
+			time.Date(2026, 11, 17, 1, 0, 0, 0, time.UTC), ptr(time.Date(2026, 11, 20, 7, 0, 0, 0, time.UTC))},
+		{"ManualHasNone", store.Schedule{Kind: store.ScheduleManual}, 0, now.Add(-time.Hour), nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := jobsDeadline(tc.schedule, tc.grace, tc.base, now)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
