@@ -132,7 +132,7 @@ func TestAssetsDelete(t *testing.T) {
 		resolved, err := b.store.Alerts().Get(ctx, alert.ID)
 		require.NoError(t, err)
 		require.Equal(t, store.AlertResolved, resolved.State)
-		require.Equal(t, "mail", b.auditDetails(t, "asset.delete")["name"])
+		require.Equal(t, "mail", b.auditEventDetails(t, "asset.delete", a.ID)["name"])
 		require.ErrorIs(t, b.svc.Assets().Delete(ctx, a.ID), store.ErrNotFound)
 	})
 }

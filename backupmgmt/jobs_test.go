@@ -26,10 +26,11 @@ func validJobParams(name string) JobParams {
 
 func ptr[T any](v T) *T { return &v }
 
-// auditDetails returns the details of the newest audit event with action.
-func (b *testBundle) auditDetails(t *testing.T, action string) map[string]any {
+// auditEventDetails returns the details of the newest audit event with
+// action about the resource id.
+func (b *testBundle) auditEventDetails(t *testing.T, action, id string) map[string]any {
 	t.Helper()
-	page, err := b.store.Audit().List(t.Context(), store.ListAuditParams{Action: action, PageParams: store.PageParams{Limit: 1}})
+	page, err := b.store.Audit().List(t.Context(), store.ListAuditParams{Action: action, ResourceID: id, PageParams: store.PageParams{Limit: 1}})
 	require.NoError(t, err)
 	require.NotEmpty(t, page.Items, "no %s event", action)
 	var d map[string]any
@@ -146,7 +147,7 @@ func TestJobsCreate(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, j.ID, byToken.ID)
 
-			d := b.auditDetails(t, "job.create")
+			d := b.auditEventDetails(t, "job.create", j.ID)
 			require.Equal(t, "erp-db", d["name"])
 			raw2, _ := json.Marshal(d)
 			require.NotContains(t, string(raw2), j.PingToken)
@@ -359,7 +360,7 @@ func TestJobsUpdate(t *testing.T) {
 			toState, err := b.svc.Compliance().State(ctx, store.SubjectAsset, to.ID)
 			require.NoError(t, err)
 			require.NotContains(t, complianceReasonsText(toState.Reasons), "no jobs protect this asset")
-			require.Equal(t, []any{"asset_id"}, b.auditDetails(t, "job.update")["changed"])
+			require.Equal(t, []any{"asset_id"}, b.auditEventDetails(t, "job.update", j.ID)["changed"])
 		})
 	})
 }
@@ -500,7 +501,7 @@ func TestJobsDelete(t *testing.T) {
 		st, err := b.svc.Compliance().State(ctx, store.SubjectAsset, asset.ID)
 		require.NoError(t, err)
 		require.Contains(t, complianceReasonsText(st.Reasons), "no jobs protect this asset")
-		require.Equal(t, "doomed", b.auditDetails(t, "job.delete")["name"])
+		require.Equal(t, "doomed", b.auditEventDetails(t, "job.delete", j.ID)["name"])
 
 		require.ErrorIs(t, b.svc.Jobs().Delete(ctx, j.ID), store.ErrNotFound)
 	})
@@ -635,9 +636,9 @@ func TestJobsAuditTrail(t *testing.T) {
 			require.Equal(t, "user:"+alice.ID, e.Actor, e.Action)
 			require.Equal(t, "192.0.2.1", e.IP)
 		}
-		require.ElementsMatch(t, []any{"grace_seconds", "tags"}, b.auditDetails(t, "job.update")["changed"])
-		require.Equal(t, []any{"location"}, b.auditDetails(t, "copy.update")["changed"])
-		require.Equal(t, []any{"classification"}, b.auditDetails(t, "asset.update")["changed"])
+		require.ElementsMatch(t, []any{"grace_seconds", "tags"}, b.auditEventDetails(t, "job.update", j.ID)["changed"])
+		require.Equal(t, []any{"location"}, b.auditEventDetails(t, "copy.update", c.ID)["changed"])
+		require.Equal(t, []any{"classification"}, b.auditEventDetails(t, "asset.update", a.ID)["changed"])
 	})
 }
 
