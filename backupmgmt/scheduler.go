@@ -44,11 +44,12 @@ const schedulerMissedRunPrefix = "missed-"
 // in batches. It reports how many missed executions it recorded. Missed
 // runs are not audited: they are system records.
 //
-// Due jobs are handled schedulerTxJobs to a transaction, which keeps
-// commits few; when such a transaction fails, its jobs are handled again
-// one per transaction, so one bad job (its stored schedule no longer
-// parses, say) is logged and skipped while the others go on. The error
-// returned then names the first such job.
+// Due jobs are handled up to 100 to a transaction, which keeps commits
+// (each a synced write on PostgreSQL and MariaDB) few; when such a
+// transaction fails, its jobs are handled again one per transaction, so one
+// bad job (its stored schedule no longer parses, say) is logged and skipped
+// while the others go on. The error returned then names the first such
+// job.
 func (sc *Scheduler) TickMissed(ctx context.Context) (int, error) {
 	s := (*Service)(sc)
 	now := s.Now()
