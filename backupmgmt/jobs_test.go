@@ -538,6 +538,24 @@ func TestJobsCopies(t *testing.T) {
 			require.ErrorIs(t, err, store.ErrNotFound)
 		})
 
+		t.Run("WritesToLiveMediaOnly", func(t *testing.T) {
+			t.Parallel()
+			tape := &store.Media{Label: "LTO-0001", MediaType: store.OfflineTape, Status: store.MediaAvailable}
+			retired := &store.Media{Label: "LTO-0002", MediaType: store.OfflineTape, Status: store.MediaRetired}
+			require.NoError(t, b.store.Media().Create(ctx, tape))
+			require.NoError(t, b.store.Media().Create(ctx, retired))
+			_, err := b.svc.Jobs().AddCopy(ctx, other.ID, CopyParams{Name: "vault", Role: store.CopyRoleOffline, MediaType: store.MediaTape, Offline: true, MediaID: &retired.ID})
+			var ve *store.ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Equal(t, "media is retired", ve.Fields["media_id"])
+			c, err := b.svc.Jobs().AddCopy(ctx, other.ID, CopyParams{Name: "vault", Role: store.CopyRoleOffline, MediaType: store.MediaTape, Offline: true, MediaID: &tape.ID})
+			require.NoError(t, err)
+			require.Equal(t, tape.ID, *c.MediaID)
+			moved, err := b.svc.Jobs().UpdateCopy(ctx, other.ID, c.ID, CopyUpdate{MediaID: ptr("")})
+			require.NoError(t, err)
+			require.Nil(t, moved.MediaID)
+		})
+
 		t.Run("AddsUpdatesAndDeletesCopiesReevaluatingCompliance", func(t *testing.T) {
 			t.Parallel()
 			nas, err := b.svc.Jobs().AddCopy(ctx, j.ID, CopyParams{Name: "nas", Role: store.CopyRolePrimary, MediaType: store.MediaNAS, Location: "rack 3"})
