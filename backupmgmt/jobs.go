@@ -78,9 +78,11 @@ type JobUpdate struct {
 // reads (the name appears in an asset's reasons).
 var jobsComplianceFields = []string{"name", "asset_id", "schedule", "retention_days", "rpo_target_seconds", "active"}
 
-// Create validates p and stores a new job in state new, with a fresh ping
-// token and its first deadline. Bad input is a *store.ValidationError naming
-// every bad field; a taken name is store.ErrConflict.
+// Create validates p and stores a new job in state new (paused when
+// p.Paused), with a fresh ping token and its first deadline, and evaluates
+// its compliance (a job without copies starts non_compliant under most
+// policies). Bad input is a *store.ValidationError naming every bad field,
+// unknown asset and owner included; a taken name is store.ErrConflict.
 func (js *Jobs) Create(ctx context.Context, p JobParams) (*store.Job, error) {
 	s := (*Service)(js)
 	token, err := jobsNewPingToken()
