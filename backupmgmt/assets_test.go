@@ -32,7 +32,7 @@ func TestAssetsCreate(t *testing.T) {
 
 		t.Run("RefusesBadInputNamingEveryField", func(t *testing.T) {
 			t.Parallel()
-			_, err := b.svc.Assets().Create(ctx, AssetParams{Classification: "secret", OwnerID: ptr("0190a000-0000-7000-8000-000000000000")})
+			_, err := b.svc.Assets().Create(ctx, AssetParams{Classification: "secret", OwnerID: jobsPtr("0190a000-0000-7000-8000-000000000000")})
 			var ve *store.ValidationError
 			require.ErrorAs(t, err, &ve)
 			require.Contains(t, ve.Fields, "name")
@@ -63,7 +63,7 @@ func TestAssetsClassificationChangesThePolicy(t *testing.T) {
 		ctx := t.Context()
 		a, err := b.svc.Assets().Create(ctx, AssetParams{Name: "wiki", Classification: store.ClassificationPublic})
 		require.NoError(t, err)
-		p := validJobParams("wiki-files")
+		p := jobsValidParams("wiki-files")
 		p.AssetID = &a.ID
 		p.RetentionDays = 3650
 		j, err := b.svc.Jobs().Create(ctx, p)
@@ -79,7 +79,7 @@ func TestAssetsClassificationChangesThePolicy(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEqual(t, store.ComplianceNonCompliant, public.Status, "one copy is plenty for public data: %v", public.Reasons)
 
-		_, err = b.svc.Assets().Update(ctx, a.ID, AssetUpdate{Classification: ptr(store.ClassificationRestricted)})
+		_, err = b.svc.Assets().Update(ctx, a.ID, AssetUpdate{Classification: jobsPtr(store.ClassificationRestricted)})
 		require.NoError(t, err)
 		restricted, err := b.svc.Compliance().State(ctx, store.SubjectJob, j.ID)
 		require.NoError(t, err)
@@ -93,7 +93,7 @@ func TestAssetsClassificationChangesThePolicy(t *testing.T) {
 		require.Equal(t, store.SeverityCritical, alert.Severity)
 
 		// Renaming alone does not touch compliance.
-		_, err = b.svc.Assets().Update(ctx, a.ID, AssetUpdate{Name: ptr("team wiki")})
+		_, err = b.svc.Assets().Update(ctx, a.ID, AssetUpdate{Name: jobsPtr("team wiki")})
 		require.NoError(t, err)
 		again, err := b.svc.Compliance().State(ctx, store.SubjectJob, j.ID)
 		require.NoError(t, err)
@@ -109,7 +109,7 @@ func TestAssetsDelete(t *testing.T) {
 		ctx := t.Context()
 		a, err := b.svc.Assets().Create(ctx, AssetParams{Name: "mail", Classification: store.ClassificationConfidential})
 		require.NoError(t, err)
-		p := validJobParams("mail-vm")
+		p := jobsValidParams("mail-vm")
 		p.AssetID = &a.ID
 		j, err := b.svc.Jobs().Create(ctx, p)
 		require.NoError(t, err)
@@ -120,7 +120,7 @@ func TestAssetsDelete(t *testing.T) {
 		_, err = b.svc.Assets().Get(ctx, a.ID)
 		require.NoError(t, err)
 
-		_, err = b.svc.Jobs().Update(ctx, j.ID, JobUpdate{AssetID: ptr("")})
+		_, err = b.svc.Jobs().Update(ctx, j.ID, JobUpdate{AssetID: jobsPtr("")})
 		require.NoError(t, err)
 		alert, err := b.store.Alerts().GetUnresolved(ctx, AlertKey(store.AlertComplianceViolation, assetSubject(a.ID)))
 		require.NoError(t, err)
@@ -132,7 +132,7 @@ func TestAssetsDelete(t *testing.T) {
 		resolved, err := b.store.Alerts().Get(ctx, alert.ID)
 		require.NoError(t, err)
 		require.Equal(t, store.AlertResolved, resolved.State)
-		require.Equal(t, "mail", b.auditEventDetails(t, "asset.delete", a.ID)["name"])
+		require.Equal(t, "mail", b.jobsAuditDetails(t, "asset.delete", a.ID)["name"])
 		require.ErrorIs(t, b.svc.Assets().Delete(ctx, a.ID), store.ErrNotFound)
 	})
 }

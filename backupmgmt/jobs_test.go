@@ -13,8 +13,8 @@ import (
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
 )
 
-// validJobParams is a nightly restic job at 02:00 UTC with an hour of grace.
-func validJobParams(name string) JobParams {
+// jobsValidParams is a nightly restic job at 02:00 UTC with an hour of grace.
+func jobsValidParams(name string) JobParams {
 	return JobParams{
 		Name:     name,
 		JobType:  store.JobTypeFile,
@@ -24,11 +24,11 @@ func validJobParams(name string) JobParams {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
+func jobsPtr[T any](v T) *T { return &v }
 
-// auditEventDetails returns the details of the newest audit event with
+// jobsAuditDetails returns the details of the newest audit event with
 // action about the resource id.
-func (b *testBundle) auditEventDetails(t *testing.T, action, id string) map[string]any {
+func (b *testBundle) jobsAuditDetails(t *testing.T, action, id string) map[string]any {
 	t.Helper()
 	page, err := b.store.Audit().List(t.Context(), store.ListAuditParams{Action: action, ResourceID: id, PageParams: store.PageParams{Limit: 1}})
 	require.NoError(t, err)
@@ -67,15 +67,15 @@ func TestJobsCreateValidation(t *testing.T) {
 		{"NegativeRetention", func(p *JobParams) { p.RetentionDays = -1 }, "retention_days", "negative"},
 		{"EmptyTag", func(p *JobParams) { p.Tags = []string{"db", ""} }, "tags", "required"},
 		{"RepeatedTag", func(p *JobParams) { p.Tags = []string{"db", "db"} }, "tags", "twice"},
-		{"UnknownAsset", func(p *JobParams) { p.AssetID = ptr("0190a000-0000-7000-8000-000000000000") }, "asset_id", "no such asset"},
-		{"UnknownOwner", func(p *JobParams) { p.OwnerID = ptr("0190a000-0000-7000-8000-000000000000") }, "owner_id", "no such user"},
+		{"UnknownAsset", func(p *JobParams) { p.AssetID = jobsPtr("0190a000-0000-7000-8000-000000000000") }, "asset_id", "no such asset"},
+		{"UnknownOwner", func(p *JobParams) { p.OwnerID = jobsPtr("0190a000-0000-7000-8000-000000000000") }, "owner_id", "no such user"},
 	}
 	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
 		b := setup(t, kind, nil)
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				p := validJobParams("job-" + tc.name)
+				p := jobsValidParams("job-" + tc.name)
 				tc.mod(&p)
 				_, err := b.svc.Jobs().Create(t.Context(), p)
 				var ve *store.ValidationError
@@ -86,11 +86,11 @@ func TestJobsCreateValidation(t *testing.T) {
 		}
 		t.Run("GathersEveryBadFieldInOneError", func(t *testing.T) {
 			t.Parallel()
-			p := validJobParams("")
+			p := jobsValidParams("")
 			p.Schedule = store.Schedule{Kind: store.ScheduleCron, Cron: "61 * * * *", Timezone: "Mars/Olympus"}
 			p.Grace = -time.Second
 			p.Tool = "tar"
-			p.AssetID = ptr("0190a000-0000-7000-8000-000000000000")
+			p.AssetID = jobsPtr("0190a000-0000-7000-8000-000000000000")
 			_, err := b.svc.Jobs().Create(t.Context(), p)
 			var ve *store.ValidationError
 			require.ErrorAs(t, err, &ve)
@@ -121,7 +121,7 @@ func TestJobsCreate(t *testing.T) {
 
 		t.Run("GivesA128BitPingTokenAndBerlinDeadline", func(t *testing.T) {
 			t.Parallel()
-			p := validJobParams("erp-db")
+			p := jobsValidParams("erp-db")
 			p.Schedule.Timezone = "Europe/Berlin"
 			p.Grace = 30 * time.Minute
 			p.OwnerID = &alice.ID
@@ -147,7 +147,7 @@ func TestJobsCreate(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, j.ID, byToken.ID)
 
-			d := b.auditEventDetails(t, "job.create", j.ID)
+			d := b.jobsAuditDetails(t, "job.create", j.ID)
 			require.Equal(t, "erp-db", d["name"])
 			raw2, _ := json.Marshal(d)
 			require.NotContains(t, string(raw2), j.PingToken)
@@ -157,7 +157,7 @@ func TestJobsCreate(t *testing.T) {
 			t.Parallel()
 			seen := make(map[string]bool)
 			for _, name := range []string{"uniq-1", "uniq-2", "uniq-3"} {
-				j, err := b.svc.Jobs().Create(ctx, validJobParams(name))
+				j, err := b.svc.Jobs().Create(ctx, jobsValidParams(name))
 				require.NoError(t, err)
 				require.False(t, seen[j.PingToken])
 				seen[j.PingToken] = true
@@ -166,9 +166,9 @@ func TestJobsCreate(t *testing.T) {
 
 		t.Run("RefusesATakenNameIgnoringCase", func(t *testing.T) {
 			t.Parallel()
-			_, err := b.svc.Jobs().Create(ctx, validJobParams("Files-Nightly"))
+			_, err := b.svc.Jobs().Create(ctx, jobsValidParams("Files-Nightly"))
 			require.NoError(t, err)
-			_, err = b.svc.Jobs().Create(ctx, validJobParams("files-nightly"))
+			_, err = b.svc.Jobs().Create(ctx, jobsValidParams("files-nightly"))
 			require.ErrorIs(t, err, store.ErrConflict)
 			var ce *store.ConstraintError
 			require.ErrorAs(t, err, &ce)
@@ -177,7 +177,7 @@ func TestJobsCreate(t *testing.T) {
 
 		t.Run("ManualJobsHaveNoDeadline", func(t *testing.T) {
 			t.Parallel()
-			p := validJobParams("manual-export")
+			p := jobsValidParams("manual-export")
 			p.Schedule = store.Schedule{Kind: store.ScheduleManual}
 			j, err := b.svc.Jobs().Create(ctx, p)
 			require.NoError(t, err)
@@ -186,8 +186,8 @@ func TestJobsCreate(t *testing.T) {
 
 		t.Run("InactiveAndPausedOnRequest", func(t *testing.T) {
 			t.Parallel()
-			p := validJobParams("spare")
-			p.Active = ptr(false)
+			p := jobsValidParams("spare")
+			p.Active = jobsPtr(false)
 			p.Paused = true
 			j, err := b.svc.Jobs().Create(ctx, p)
 			require.NoError(t, err)
@@ -198,7 +198,7 @@ func TestJobsCreate(t *testing.T) {
 
 		t.Run("EvaluatesComplianceOfTheNewJob", func(t *testing.T) {
 			t.Parallel()
-			j, err := b.svc.Jobs().Create(ctx, validJobParams("no-copies-yet"))
+			j, err := b.svc.Jobs().Create(ctx, jobsValidParams("no-copies-yet"))
 			require.NoError(t, err)
 			st, err := b.svc.Compliance().State(t.Context(), store.SubjectJob, j.ID)
 			require.NoError(t, err)
@@ -213,7 +213,7 @@ func TestJobsList(t *testing.T) {
 		b := setup(t, kind, nil)
 		ctx := t.Context()
 		for _, n := range []string{"b-job", "a-job"} {
-			_, err := b.svc.Jobs().Create(ctx, validJobParams(n))
+			_, err := b.svc.Jobs().Create(ctx, jobsValidParams(n))
 			require.NoError(t, err)
 		}
 		page, err := b.svc.Jobs().List(ctx, store.ListJobsParams{})
@@ -238,12 +238,12 @@ func TestJobsUpdate(t *testing.T) {
 
 		t.Run("NewScheduleMovesTheDeadlineAndIsAudited", func(t *testing.T) {
 			t.Parallel()
-			j, err := b.svc.Jobs().Create(ctx, validJobParams("moves"))
+			j, err := b.svc.Jobs().Create(ctx, jobsValidParams("moves"))
 			require.NoError(t, err)
 			got, err := b.svc.Jobs().Update(ctx, j.ID, JobUpdate{
 				Schedule:    &store.Schedule{Kind: store.ScheduleCron, Cron: "30 22 * * *", Timezone: "Asia/Tokyo"},
-				Grace:       ptr(15 * time.Minute),
-				Description: ptr("nightly files"),
+				Grace:       jobsPtr(15 * time.Minute),
+				Description: jobsPtr("nightly files"),
 			})
 			require.NoError(t, err)
 			// 22:30 in Tokyo (UTC+9) is 13:30 UTC, the same Monday.
@@ -256,7 +256,7 @@ func TestJobsUpdate(t *testing.T) {
 		t.Run("ADeadlinePassedLongAgoOwesOneCycleOnly", func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, kind, nil)
-			j, err := b.svc.Jobs().Create(ctx, validJobParams("old"))
+			j, err := b.svc.Jobs().Create(ctx, jobsValidParams("old"))
 			require.NoError(t, err)
 			b.clock.Advance(10 * 24 * time.Hour) // Thursday 12 November, 09:00
 			got, err := b.svc.Jobs().Update(ctx, j.ID, JobUpdate{Schedule: &store.Schedule{Kind: store.ScheduleCron, Cron: "0 3 * * *"}})
@@ -272,15 +272,15 @@ func TestJobsUpdate(t *testing.T) {
 		t.Run("ReactivatingCountsFromNow", func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, kind, nil)
-			j, err := b.svc.Jobs().Create(ctx, validJobParams("sleeper"))
+			j, err := b.svc.Jobs().Create(ctx, jobsValidParams("sleeper"))
 			require.NoError(t, err)
-			_, err = b.svc.Jobs().Update(ctx, j.ID, JobUpdate{Active: ptr(false)})
+			_, err = b.svc.Jobs().Update(ctx, j.ID, JobUpdate{Active: jobsPtr(false)})
 			require.NoError(t, err)
 			b.clock.Advance(5 * 24 * time.Hour)
 			n, err := b.svc.Scheduler().TickMissed(ctx)
 			require.NoError(t, err)
 			require.Zero(t, n, "an inactive job is never missed")
-			got, err := b.svc.Jobs().Update(ctx, j.ID, JobUpdate{Active: ptr(true)})
+			got, err := b.svc.Jobs().Update(ctx, j.ID, JobUpdate{Active: jobsPtr(true)})
 			require.NoError(t, err)
 			require.Equal(t, time.Date(2026, 11, 8, 3, 0, 0, 0, time.UTC), *got.NextDueAt)
 		})
@@ -288,10 +288,10 @@ func TestJobsUpdate(t *testing.T) {
 		t.Run("ChangingNothingWritesNothing", func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, kind, nil)
-			j, err := b.svc.Jobs().Create(ctx, validJobParams("same"))
+			j, err := b.svc.Jobs().Create(ctx, jobsValidParams("same"))
 			require.NoError(t, err)
 			b.clock.Advance(time.Minute)
-			got, err := b.svc.Jobs().Update(ctx, j.ID, JobUpdate{Name: ptr("same"), Tool: ptr(store.ToolRestic)})
+			got, err := b.svc.Jobs().Update(ctx, j.ID, JobUpdate{Name: jobsPtr("same"), Tool: jobsPtr(store.ToolRestic)})
 			require.NoError(t, err)
 			require.Equal(t, j.UpdatedAt, got.UpdatedAt)
 			require.Equal(t, []string{"job.create"}, b.auditActions(t))
@@ -299,12 +299,12 @@ func TestJobsUpdate(t *testing.T) {
 
 		t.Run("RefusesBadInputAndKeepsTheJob", func(t *testing.T) {
 			t.Parallel()
-			j, err := b.svc.Jobs().Create(ctx, validJobParams("kept"))
+			j, err := b.svc.Jobs().Create(ctx, jobsValidParams("kept"))
 			require.NoError(t, err)
 			_, err = b.svc.Jobs().Update(ctx, j.ID, JobUpdate{
 				Schedule: &store.Schedule{Kind: store.ScheduleCron, Cron: "0 2 * * *", Timezone: "Mars/Olympus"},
-				AssetID:  ptr("0190a000-0000-7000-8000-000000000000"),
-				Name:     ptr(""),
+				AssetID:  jobsPtr("0190a000-0000-7000-8000-000000000000"),
+				Name:     jobsPtr(""),
 			})
 			var ve *store.ValidationError
 			require.ErrorAs(t, err, &ve)
@@ -318,17 +318,17 @@ func TestJobsUpdate(t *testing.T) {
 
 		t.Run("RefusesATakenName", func(t *testing.T) {
 			t.Parallel()
-			_, err := b.svc.Jobs().Create(ctx, validJobParams("taken"))
+			_, err := b.svc.Jobs().Create(ctx, jobsValidParams("taken"))
 			require.NoError(t, err)
-			j, err := b.svc.Jobs().Create(ctx, validJobParams("free"))
+			j, err := b.svc.Jobs().Create(ctx, jobsValidParams("free"))
 			require.NoError(t, err)
-			_, err = b.svc.Jobs().Update(ctx, j.ID, JobUpdate{Name: ptr("TAKEN")})
+			_, err = b.svc.Jobs().Update(ctx, j.ID, JobUpdate{Name: jobsPtr("TAKEN")})
 			require.ErrorIs(t, err, store.ErrConflict)
 		})
 
 		t.Run("UnknownJobIsNotFound", func(t *testing.T) {
 			t.Parallel()
-			_, err := b.svc.Jobs().Update(ctx, "0190a000-0000-7000-8000-000000000000", JobUpdate{Name: ptr("x")})
+			_, err := b.svc.Jobs().Update(ctx, "0190a000-0000-7000-8000-000000000000", JobUpdate{Name: jobsPtr("x")})
 			require.ErrorIs(t, err, store.ErrNotFound)
 		})
 
@@ -339,7 +339,7 @@ func TestJobsUpdate(t *testing.T) {
 			require.NoError(t, err)
 			to, err := b.svc.Assets().Create(ctx, AssetParams{Name: "payroll", Classification: store.ClassificationRestricted})
 			require.NoError(t, err)
-			p := validJobParams("mover")
+			p := jobsValidParams("mover")
 			p.AssetID = &from.ID
 			j, err := b.svc.Jobs().Create(ctx, p)
 			require.NoError(t, err)
@@ -360,7 +360,7 @@ func TestJobsUpdate(t *testing.T) {
 			toState, err := b.svc.Compliance().State(ctx, store.SubjectAsset, to.ID)
 			require.NoError(t, err)
 			require.NotContains(t, complianceReasonsText(toState.Reasons), "no jobs protect this asset")
-			require.Equal(t, []any{"asset_id"}, b.auditEventDetails(t, "job.update", j.ID)["changed"])
+			require.Equal(t, []any{"asset_id"}, b.jobsAuditDetails(t, "job.update", j.ID)["changed"])
 		})
 	})
 }
@@ -372,7 +372,7 @@ func TestJobsPauseResume(t *testing.T) {
 			t.Parallel()
 			b := setup(t, kind, nil)
 			ctx := t.Context()
-			j, err := b.svc.Jobs().Create(ctx, validJobParams("paused"))
+			j, err := b.svc.Jobs().Create(ctx, jobsValidParams("paused"))
 			require.NoError(t, err)
 			paused, err := b.svc.Jobs().Pause(ctx, j.ID)
 			require.NoError(t, err)
@@ -384,7 +384,7 @@ func TestJobsPauseResume(t *testing.T) {
 			n, err := b.svc.Scheduler().TickMissed(ctx)
 			require.NoError(t, err)
 			require.Zero(t, n)
-			require.Empty(t, b.executions(t, j.ID))
+			require.Empty(t, b.jobsExecutions(t, j.ID))
 
 			// Resuming counts from now: the pause is not a missed run.
 			resumed, err := b.svc.Jobs().Resume(ctx, j.ID)
@@ -395,7 +395,7 @@ func TestJobsPauseResume(t *testing.T) {
 			n, err = b.svc.Scheduler().TickMissed(ctx)
 			require.NoError(t, err)
 			require.Zero(t, n)
-			require.Empty(t, b.executions(t, j.ID))
+			require.Empty(t, b.jobsExecutions(t, j.ID))
 
 			// Pausing twice, or resuming a running job, changes nothing.
 			_, err = b.svc.Jobs().Resume(ctx, j.ID)
@@ -411,7 +411,7 @@ func TestJobsPauseResume(t *testing.T) {
 			t.Parallel()
 			b := setup(t, kind, nil)
 			ctx := t.Context()
-			j, err := b.svc.Jobs().Create(ctx, validJobParams("was-missed"))
+			j, err := b.svc.Jobs().Create(ctx, jobsValidParams("was-missed"))
 			require.NoError(t, err)
 			b.clock.Advance(24 * time.Hour)
 			n, err := b.svc.Scheduler().TickMissed(ctx)
@@ -446,7 +446,7 @@ func TestJobsRotatePingToken(t *testing.T) {
 	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
 		b := setup(t, kind, nil)
 		ctx := t.Context()
-		j, err := b.svc.Jobs().Create(ctx, validJobParams("rotated"))
+		j, err := b.svc.Jobs().Create(ctx, jobsValidParams("rotated"))
 		require.NoError(t, err)
 		got, err := b.svc.Jobs().RotatePingToken(ctx, j.ID)
 		require.NoError(t, err)
@@ -474,7 +474,7 @@ func TestJobsDelete(t *testing.T) {
 		ctx := t.Context()
 		asset, err := b.svc.Assets().Create(ctx, AssetParams{Name: "erp", Classification: store.ClassificationInternal})
 		require.NoError(t, err)
-		p := validJobParams("doomed")
+		p := jobsValidParams("doomed")
 		p.AssetID = &asset.ID
 		j, err := b.svc.Jobs().Create(ctx, p)
 		require.NoError(t, err)
@@ -491,7 +491,7 @@ func TestJobsDelete(t *testing.T) {
 		require.ErrorIs(t, err, store.ErrNotFound)
 		_, err = b.store.Copies().Get(ctx, c.ID)
 		require.ErrorIs(t, err, store.ErrNotFound)
-		require.Empty(t, b.executions(t, j.ID))
+		require.Empty(t, b.jobsExecutions(t, j.ID))
 		// Its alerts can never clear by themselves: they are resolved.
 		gone, err := b.store.Alerts().Get(ctx, missed.ID)
 		require.NoError(t, err)
@@ -501,7 +501,7 @@ func TestJobsDelete(t *testing.T) {
 		st, err := b.svc.Compliance().State(ctx, store.SubjectAsset, asset.ID)
 		require.NoError(t, err)
 		require.Contains(t, complianceReasonsText(st.Reasons), "no jobs protect this asset")
-		require.Equal(t, "doomed", b.auditEventDetails(t, "job.delete", j.ID)["name"])
+		require.Equal(t, "doomed", b.jobsAuditDetails(t, "job.delete", j.ID)["name"])
 
 		require.ErrorIs(t, b.svc.Jobs().Delete(ctx, j.ID), store.ErrNotFound)
 	})
@@ -512,9 +512,9 @@ func TestJobsCopies(t *testing.T) {
 	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
 		b := setup(t, kind, nil)
 		ctx := t.Context()
-		j, err := b.svc.Jobs().Create(ctx, validJobParams("copied"))
+		j, err := b.svc.Jobs().Create(ctx, jobsValidParams("copied"))
 		require.NoError(t, err)
-		other, err := b.svc.Jobs().Create(ctx, validJobParams("other"))
+		other, err := b.svc.Jobs().Create(ctx, jobsValidParams("other"))
 		require.NoError(t, err)
 
 		t.Run("RefusesBadCopies", func(t *testing.T) {
@@ -526,8 +526,8 @@ func TestJobsCopies(t *testing.T) {
 				{CopyParams{Name: "", Role: store.CopyRolePrimary, MediaType: store.MediaDisk}, "name"},
 				{CopyParams{Name: "x", Role: "tertiary", MediaType: store.MediaDisk}, "role"},
 				{CopyParams{Name: "x", Role: store.CopyRolePrimary, MediaType: "floppy"}, "media_type"},
-				{CopyParams{Name: "x", Role: store.CopyRoleOffsite, MediaType: store.MediaCloudObject, ImmutableUntil: ptr(testStart.Add(time.Hour))}, "immutable_until"},
-				{CopyParams{Name: "x", Role: store.CopyRoleOffline, MediaType: store.MediaTape, MediaID: ptr("0190a000-0000-7000-8000-000000000000")}, "media_id"},
+				{CopyParams{Name: "x", Role: store.CopyRoleOffsite, MediaType: store.MediaCloudObject, ImmutableUntil: jobsPtr(testStart.Add(time.Hour))}, "immutable_until"},
+				{CopyParams{Name: "x", Role: store.CopyRoleOffline, MediaType: store.MediaTape, MediaID: jobsPtr("0190a000-0000-7000-8000-000000000000")}, "media_id"},
 			} {
 				_, err := b.svc.Jobs().AddCopy(ctx, j.ID, tc.p)
 				var ve *store.ValidationError
@@ -551,7 +551,7 @@ func TestJobsCopies(t *testing.T) {
 			c, err := b.svc.Jobs().AddCopy(ctx, other.ID, CopyParams{Name: "vault", Role: store.CopyRoleOffline, MediaType: store.MediaTape, Offline: true, MediaID: &tape.ID})
 			require.NoError(t, err)
 			require.Equal(t, tape.ID, *c.MediaID)
-			moved, err := b.svc.Jobs().UpdateCopy(ctx, other.ID, c.ID, CopyUpdate{MediaID: ptr("")})
+			moved, err := b.svc.Jobs().UpdateCopy(ctx, other.ID, c.ID, CopyUpdate{MediaID: jobsPtr("")})
 			require.NoError(t, err)
 			require.Nil(t, moved.MediaID)
 		})
@@ -570,7 +570,7 @@ func TestJobsCopies(t *testing.T) {
 			nas.LastWrittenAt = &written
 			nas.Status = store.CopyStatusOK
 			require.NoError(t, b.store.Copies().Update(ctx, nas))
-			renamed, err := b.svc.Jobs().UpdateCopy(ctx, j.ID, nas.ID, CopyUpdate{Name: ptr("nas-1"), Encrypted: ptr(true)})
+			renamed, err := b.svc.Jobs().UpdateCopy(ctx, j.ID, nas.ID, CopyUpdate{Name: jobsPtr("nas-1"), Encrypted: jobsPtr(true)})
 			require.NoError(t, err)
 			require.Equal(t, "nas-1", renamed.Name)
 			st, err = b.svc.Compliance().State(ctx, store.SubjectJob, j.ID)
@@ -582,13 +582,13 @@ func TestJobsCopies(t *testing.T) {
 			_, err = b.svc.Jobs().AddCopy(ctx, other.ID, CopyParams{Name: "nas-1", Role: store.CopyRolePrimary, MediaType: store.MediaDisk})
 			require.NoError(t, err, "copy names are unique per job only")
 
-			_, err = b.svc.Jobs().UpdateCopy(ctx, other.ID, nas.ID, CopyUpdate{Name: ptr("stolen")})
+			_, err = b.svc.Jobs().UpdateCopy(ctx, other.ID, nas.ID, CopyUpdate{Name: jobsPtr("stolen")})
 			require.ErrorIs(t, err, store.ErrNotFound, "a copy is reached through its own job")
-			_, err = b.svc.Jobs().UpdateCopy(ctx, j.ID, nas.ID, CopyUpdate{ImmutableUntil: ptr(testStart.Add(time.Hour))})
+			_, err = b.svc.Jobs().UpdateCopy(ctx, j.ID, nas.ID, CopyUpdate{ImmutableUntil: jobsPtr(testStart.Add(time.Hour))})
 			var ve *store.ValidationError
 			require.ErrorAs(t, err, &ve)
 			require.Contains(t, ve.Fields, "immutable_until")
-			worm, err := b.svc.Jobs().UpdateCopy(ctx, j.ID, nas.ID, CopyUpdate{Immutable: ptr(true), ImmutableUntil: ptr(testStart.Add(30 * 24 * time.Hour))})
+			worm, err := b.svc.Jobs().UpdateCopy(ctx, j.ID, nas.ID, CopyUpdate{Immutable: jobsPtr(true), ImmutableUntil: jobsPtr(testStart.Add(30 * 24 * time.Hour))})
 			require.NoError(t, err)
 			require.True(t, worm.Immutable)
 			cleared, err := b.svc.Jobs().UpdateCopy(ctx, j.ID, nas.ID, CopyUpdate{ImmutableUntil: &time.Time{}})
@@ -622,13 +622,13 @@ func TestJobsAuditTrail(t *testing.T) {
 		ctx := actorCtx(t.Context(), alice)
 		a, err := b.svc.Assets().Create(ctx, AssetParams{Name: "erp", Classification: store.ClassificationInternal})
 		require.NoError(t, err)
-		_, err = b.svc.Assets().Update(ctx, a.ID, AssetUpdate{Classification: ptr(store.ClassificationConfidential)})
+		_, err = b.svc.Assets().Update(ctx, a.ID, AssetUpdate{Classification: jobsPtr(store.ClassificationConfidential)})
 		require.NoError(t, err)
-		p := validJobParams("audited")
+		p := jobsValidParams("audited")
 		p.AssetID = &a.ID
 		j, err := b.svc.Jobs().Create(ctx, p)
 		require.NoError(t, err)
-		_, err = b.svc.Jobs().Update(ctx, j.ID, JobUpdate{Grace: ptr(2 * time.Hour), Tags: []string{"erp"}})
+		_, err = b.svc.Jobs().Update(ctx, j.ID, JobUpdate{Grace: jobsPtr(2 * time.Hour), Tags: []string{"erp"}})
 		require.NoError(t, err)
 		_, err = b.svc.Jobs().Pause(ctx, j.ID)
 		require.NoError(t, err)
@@ -638,7 +638,7 @@ func TestJobsAuditTrail(t *testing.T) {
 		require.NoError(t, err)
 		c, err := b.svc.Jobs().AddCopy(ctx, j.ID, CopyParams{Name: "tape", Role: store.CopyRoleOffline, MediaType: store.MediaTape, Offline: true})
 		require.NoError(t, err)
-		_, err = b.svc.Jobs().UpdateCopy(ctx, j.ID, c.ID, CopyUpdate{Location: ptr("vault")})
+		_, err = b.svc.Jobs().UpdateCopy(ctx, j.ID, c.ID, CopyUpdate{Location: jobsPtr("vault")})
 		require.NoError(t, err)
 		require.NoError(t, b.svc.Jobs().DeleteCopy(ctx, j.ID, c.ID))
 		require.NoError(t, b.svc.Jobs().Delete(ctx, j.ID))
@@ -654,14 +654,14 @@ func TestJobsAuditTrail(t *testing.T) {
 			require.Equal(t, "user:"+alice.ID, e.Actor, e.Action)
 			require.Equal(t, "192.0.2.1", e.IP)
 		}
-		require.ElementsMatch(t, []any{"grace_seconds", "tags"}, b.auditEventDetails(t, "job.update", j.ID)["changed"])
-		require.Equal(t, []any{"location"}, b.auditEventDetails(t, "copy.update", c.ID)["changed"])
-		require.Equal(t, []any{"classification"}, b.auditEventDetails(t, "asset.update", a.ID)["changed"])
+		require.ElementsMatch(t, []any{"grace_seconds", "tags"}, b.jobsAuditDetails(t, "job.update", j.ID)["changed"])
+		require.Equal(t, []any{"location"}, b.jobsAuditDetails(t, "copy.update", c.ID)["changed"])
+		require.Equal(t, []any{"classification"}, b.jobsAuditDetails(t, "asset.update", a.ID)["changed"])
 	})
 }
 
-// executions returns a job's executions, newest first.
-func (b *testBundle) executions(t *testing.T, jobID string) []store.Execution {
+// jobsExecutions returns a job's executions, newest first.
+func (b *testBundle) jobsExecutions(t *testing.T, jobID string) []store.Execution {
 	t.Helper()
 	page, err := b.store.Executions().List(t.Context(), store.ListExecutionsParams{JobID: jobID, PageParams: store.PageParams{Limit: store.LimitMax}})
 	require.NoError(t, err)
@@ -679,15 +679,15 @@ func TestJobsDeadline(t *testing.T) {
 		base     time.Time
 		want     *time.Time
 	}{
-		{"NextDeadlineStillAhead", daily, time.Hour, now.Add(-time.Hour), ptr(time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC))},
-		{"PassedLongAgoOwesTodayOnly", daily, time.Hour, now.Add(-30 * 24 * time.Hour), ptr(time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC))},
-		{"GraceStillRunningOwesYesterday", daily, 9 * time.Hour, now.Add(-30 * 24 * time.Hour), ptr(time.Date(2026, 11, 19, 11, 0, 0, 0, time.UTC))},
+		{"NextDeadlineStillAhead", daily, time.Hour, now.Add(-time.Hour), jobsPtr(time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC))},
+		{"PassedLongAgoOwesTodayOnly", daily, time.Hour, now.Add(-30 * 24 * time.Hour), jobsPtr(time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC))},
+		{"GraceStillRunningOwesYesterday", daily, 9 * time.Hour, now.Add(-30 * 24 * time.Hour), jobsPtr(time.Date(2026, 11, 19, 11, 0, 0, 0, time.UTC))},
 		{"WeekdaysOnly", store.Schedule{Kind: store.ScheduleCron, Cron: "0 2 * * 1-5"}, time.Hour,
-			time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), ptr(time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC))},
+			time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), jobsPtr(time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC))},
 		{"IrregularGapsFindTheLatest", store.Schedule{Kind: store.ScheduleCron, Cron: "0 2 1,2 * *"}, time.Hour,
-			time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ptr(time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC))},
+			time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), jobsPtr(time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC))},
 		{"Interval", store.Schedule{Kind: store.ScheduleInterval, Interval: 6 * time.Hour}, 0,
-			time.Date(2026, 11, 17, 1, 0, 0, 0, time.UTC), ptr(time.Date(2026, 11, 20, 7, 0, 0, 0, time.UTC))},
+			time.Date(2026, 11, 17, 1, 0, 0, 0, time.UTC), jobsPtr(time.Date(2026, 11, 20, 7, 0, 0, 0, time.UTC))},
 		{"ManualHasNone", store.Schedule{Kind: store.ScheduleManual}, 0, now.Add(-time.Hour), nil},
 	}
 	for _, tc := range cases {

@@ -14,7 +14,7 @@ import (
 
 // BenchmarkTickMissed measures one missed-run tick over a large fleet of
 // which 100 jobs are due: each due job gets its missed execution, its
-// state, its alert and its next deadline, in its own transaction. Two
+// state, its alert and its next deadline. Two
 // fleet sizes show that the cost follows the due jobs, not the total. Run
 // with:
 //

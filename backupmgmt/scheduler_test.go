@@ -13,25 +13,25 @@ import (
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
 )
 
-func (b *testBundle) tickMissed(t *testing.T) int {
+func (b *testBundle) schedTick(t *testing.T) int {
 	t.Helper()
 	n, err := b.svc.Scheduler().TickMissed(t.Context())
 	require.NoError(t, err)
 	return n
 }
 
-func (b *testBundle) getJob(t *testing.T, id string) *store.Job {
+func (b *testBundle) jobsGet(t *testing.T, id string) *store.Job {
 	t.Helper()
 	j, err := b.store.Jobs().Get(t.Context(), id)
 	require.NoError(t, err)
 	return j
 }
 
-// missedStarts returns the expected starts of a job's missed executions,
+// schedMissedStarts returns the expected starts of a job's missed executions,
 // oldest first, after checking what every one of them says.
-func (b *testBundle) missedStarts(t *testing.T, jobID string) []time.Time {
+func (b *testBundle) schedMissedStarts(t *testing.T, jobID string) []time.Time {
 	t.Helper()
-	es := b.executions(t, jobID)
+	es := b.jobsExecutions(t, jobID)
 	out := make([]time.Time, 0, len(es))
 	for i := len(es) - 1; i >= 0; i-- {
 		e := es[i]
@@ -43,14 +43,14 @@ func (b *testBundle) missedStarts(t *testing.T, jobID string) []time.Time {
 	return out
 }
 
-func (b *testBundle) missedAlert(t *testing.T, jobID string) *store.Alert {
+func (b *testBundle) schedMissedAlert(t *testing.T, jobID string) *store.Alert {
 	t.Helper()
 	a, err := b.store.Alerts().GetUnresolved(t.Context(), AlertKey(store.AlertBackupMissed, jobSubject(jobID)))
 	require.NoError(t, err)
 	return a
 }
 
-func utcDate(y int, m time.Month, d, h, min int) time.Time {
+func schedDate(y int, m time.Month, d, h, min int) time.Time {
 	return time.Date(y, m, d, h, min, 0, 0, time.UTC)
 }
 
@@ -63,47 +63,47 @@ func TestSchedulerTickMissed(t *testing.T) {
 			// Created Monday 09:00; nightly at 02:00 UTC with an hour of grace.
 			job := b.jobFixture(t, "nightly", nil)
 			later := b.jobFixture(t, "later", func(j *store.Job) { j.Schedule.Cron = "0 4 * * *" })
-			require.Equal(t, utcDate(2026, 11, 3, 3, 0), *job.NextDueAt)
-			laterBefore := b.getJob(t, later.ID)
+			require.Equal(t, schedDate(2026, 11, 3, 3, 0), *job.NextDueAt)
+			laterBefore := b.jobsGet(t, later.ID)
 
-			b.clock.Set(utcDate(2026, 11, 3, 2, 59))
-			require.Zero(t, b.tickMissed(t), "grace has not run out")
+			b.clock.Set(schedDate(2026, 11, 3, 2, 59))
+			require.Zero(t, b.schedTick(t), "grace has not run out")
 
-			b.clock.Set(utcDate(2026, 11, 3, 3, 30))
-			require.Equal(t, 1, b.tickMissed(t))
-			require.Equal(t, []time.Time{utcDate(2026, 11, 3, 2, 0)}, b.missedStarts(t, job.ID))
-			e := b.executions(t, job.ID)[0]
-			require.Equal(t, utcDate(2026, 11, 3, 3, 0), *e.FinishedAt)
-			got := b.getJob(t, job.ID)
+			b.clock.Set(schedDate(2026, 11, 3, 3, 30))
+			require.Equal(t, 1, b.schedTick(t))
+			require.Equal(t, []time.Time{schedDate(2026, 11, 3, 2, 0)}, b.schedMissedStarts(t, job.ID))
+			e := b.jobsExecutions(t, job.ID)[0]
+			require.Equal(t, schedDate(2026, 11, 3, 3, 0), *e.FinishedAt)
+			got := b.jobsGet(t, job.ID)
 			require.Equal(t, store.JobStateMissed, got.State)
 			require.Equal(t, store.ExecutionMissed, got.LastResult)
 			require.Equal(t, 1, got.ConsecutiveFailures)
-			require.Equal(t, utcDate(2026, 11, 4, 3, 0), *got.NextDueAt)
-			alert := b.missedAlert(t, job.ID)
+			require.Equal(t, schedDate(2026, 11, 4, 3, 0), *got.NextDueAt)
+			alert := b.schedMissedAlert(t, job.ID)
 			require.Equal(t, store.SeverityError, alert.Severity)
 			require.Equal(t, 1, alert.Occurrences)
 			require.Equal(t, job.ID, *alert.JobID)
 			require.Contains(t, alert.Title, "`nightly`")
 			require.Contains(t, alert.Title, "2026-11-03T02:00:00Z")
 			// The job not yet due is untouched, to the row.
-			require.Equal(t, laterBefore, b.getJob(t, later.ID))
-			require.Empty(t, b.executions(t, later.ID))
+			require.Equal(t, laterBefore, b.jobsGet(t, later.ID))
+			require.Empty(t, b.jobsExecutions(t, later.ID))
 
 			// A second tick at the same time finds nothing to do.
-			require.Zero(t, b.tickMissed(t))
-			require.Len(t, b.executions(t, job.ID), 1)
-			require.Equal(t, 1, b.missedAlert(t, job.ID).Occurrences)
-			require.Equal(t, got, b.getJob(t, job.ID))
+			require.Zero(t, b.schedTick(t))
+			require.Len(t, b.jobsExecutions(t, job.ID), 1)
+			require.Equal(t, 1, b.schedMissedAlert(t, job.ID).Occurrences)
+			require.Equal(t, got, b.jobsGet(t, job.ID))
 
 			// The next night is missed too: the same alert counts it.
-			b.clock.Set(utcDate(2026, 11, 4, 3, 30))
-			require.Equal(t, 2, b.tickMissed(t), "this one, and the later job's 05:00 deadline of the 3rd")
-			again := b.missedAlert(t, job.ID)
+			b.clock.Set(schedDate(2026, 11, 4, 3, 30))
+			require.Equal(t, 2, b.schedTick(t), "this one, and the later job's 05:00 deadline of the 3rd")
+			again := b.schedMissedAlert(t, job.ID)
 			require.Equal(t, alert.ID, again.ID)
 			require.Equal(t, 2, again.Occurrences)
 			require.Contains(t, again.Title, "2026-11-04T02:00:00Z")
-			require.Equal(t, 2, b.getJob(t, job.ID).ConsecutiveFailures)
-			require.Equal(t, []time.Time{utcDate(2026, 11, 3, 4, 0)}, b.missedStarts(t, later.ID))
+			require.Equal(t, 2, b.jobsGet(t, job.ID).ConsecutiveFailures)
+			require.Equal(t, []time.Time{schedDate(2026, 11, 3, 4, 0)}, b.schedMissedStarts(t, later.ID))
 
 			require.Empty(t, b.auditActions(t), "missed runs are system records, not audited")
 		})
@@ -112,31 +112,31 @@ func TestSchedulerTickMissed(t *testing.T) {
 			t.Parallel()
 			b := setup(t, kind, nil)
 			job := b.jobFixture(t, "nightly", nil)
-			b.clock.Set(utcDate(2026, 11, 5, 3, 30)) // down Tuesday to Thursday
-			require.Equal(t, 3, b.tickMissed(t))
+			b.clock.Set(schedDate(2026, 11, 5, 3, 30)) // down Tuesday to Thursday
+			require.Equal(t, 3, b.schedTick(t))
 			require.Equal(t, []time.Time{
-				utcDate(2026, 11, 3, 2, 0), utcDate(2026, 11, 4, 2, 0), utcDate(2026, 11, 5, 2, 0),
-			}, b.missedStarts(t, job.ID))
-			got := b.getJob(t, job.ID)
+				schedDate(2026, 11, 3, 2, 0), schedDate(2026, 11, 4, 2, 0), schedDate(2026, 11, 5, 2, 0),
+			}, b.schedMissedStarts(t, job.ID))
+			got := b.jobsGet(t, job.ID)
 			require.Equal(t, 3, got.ConsecutiveFailures)
-			require.Equal(t, utcDate(2026, 11, 6, 3, 0), *got.NextDueAt)
-			require.Equal(t, 3, b.missedAlert(t, job.ID).Occurrences)
+			require.Equal(t, schedDate(2026, 11, 6, 3, 0), *got.NextDueAt)
+			require.Equal(t, 3, b.schedMissedAlert(t, job.ID).Occurrences)
 		})
 
 		t.Run("RecordsAtMostTenThenWaitsForTheNextDeadline", func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, kind, nil)
 			job := b.jobFixture(t, "nightly", nil)
-			b.clock.Set(utcDate(2026, 12, 2, 9, 0)) // a month later
-			require.Equal(t, SchedulerMaxMissesPerTick, b.tickMissed(t))
-			starts := b.missedStarts(t, job.ID)
+			b.clock.Set(schedDate(2026, 12, 2, 9, 0)) // a month later
+			require.Equal(t, SchedulerMaxMissesPerTick, b.schedTick(t))
+			starts := b.schedMissedStarts(t, job.ID)
 			require.Len(t, starts, 10)
-			require.Equal(t, utcDate(2026, 11, 3, 2, 0), starts[0])
-			require.Equal(t, utcDate(2026, 11, 12, 2, 0), starts[9])
-			got := b.getJob(t, job.ID)
-			require.Equal(t, utcDate(2026, 12, 3, 3, 0), *got.NextDueAt)
+			require.Equal(t, schedDate(2026, 11, 3, 2, 0), starts[0])
+			require.Equal(t, schedDate(2026, 11, 12, 2, 0), starts[9])
+			got := b.jobsGet(t, job.ID)
+			require.Equal(t, schedDate(2026, 12, 3, 3, 0), *got.NextDueAt)
 			require.Equal(t, 10, got.ConsecutiveFailures)
-			require.Zero(t, b.tickMissed(t))
+			require.Zero(t, b.schedTick(t))
 		})
 
 		t.Run("NeverMissesManualOrInactiveJobs", func(t *testing.T) {
@@ -147,16 +147,16 @@ func TestSchedulerTickMissed(t *testing.T) {
 			inactive := b.jobFixture(t, "inactive", func(j *store.Job) { j.Active = false })
 			// A manual job given a deadline by hand is not missed either.
 			stray := b.jobFixture(t, "stray", func(j *store.Job) { j.Schedule = store.Schedule{Kind: store.ScheduleManual} })
-			stray.NextDueAt = ptr(utcDate(2026, 11, 2, 10, 0))
+			stray.NextDueAt = jobsPtr(schedDate(2026, 11, 2, 10, 0))
 			require.NoError(t, b.store.Jobs().Update(t.Context(), stray))
 
 			b.clock.Advance(7 * 24 * time.Hour)
-			require.Zero(t, b.tickMissed(t))
+			require.Zero(t, b.schedTick(t))
 			for _, id := range []string{manual.ID, inactive.ID, stray.ID} {
-				require.Empty(t, b.executions(t, id))
+				require.Empty(t, b.jobsExecutions(t, id))
 			}
-			require.Nil(t, b.getJob(t, stray.ID).NextDueAt)
-			require.Equal(t, store.JobStateNew, b.getJob(t, inactive.ID).State)
+			require.Nil(t, b.jobsGet(t, stray.ID).NextDueAt)
+			require.Equal(t, store.JobStateNew, b.jobsGet(t, inactive.ID).State)
 		})
 
 		t.Run("HandlesIntervalJobs", func(t *testing.T) {
@@ -166,11 +166,11 @@ func TestSchedulerTickMissed(t *testing.T) {
 				j.Schedule = store.Schedule{Kind: store.ScheduleInterval, Interval: 6 * time.Hour}
 				j.Grace = 10 * time.Minute
 			})
-			require.Equal(t, utcDate(2026, 11, 2, 15, 10), *job.NextDueAt)
-			b.clock.Set(utcDate(2026, 11, 2, 21, 30))
-			require.Equal(t, 2, b.tickMissed(t))
-			require.Equal(t, []time.Time{utcDate(2026, 11, 2, 15, 0), utcDate(2026, 11, 2, 21, 0)}, b.missedStarts(t, job.ID))
-			require.Equal(t, utcDate(2026, 11, 3, 3, 10), *b.getJob(t, job.ID).NextDueAt)
+			require.Equal(t, schedDate(2026, 11, 2, 15, 10), *job.NextDueAt)
+			b.clock.Set(schedDate(2026, 11, 2, 21, 30))
+			require.Equal(t, 2, b.schedTick(t))
+			require.Equal(t, []time.Time{schedDate(2026, 11, 2, 15, 0), schedDate(2026, 11, 2, 21, 0)}, b.schedMissedStarts(t, job.ID))
+			require.Equal(t, schedDate(2026, 11, 3, 3, 10), *b.jobsGet(t, job.ID).NextDueAt)
 		})
 
 		t.Run("FollowsNewYorkAcrossSpringForward", func(t *testing.T) {
@@ -179,35 +179,35 @@ func TestSchedulerTickMissed(t *testing.T) {
 			// Clocks in New York jump from 02:00 EST to 03:00 EDT on Sunday
 			// 14 March 2027: that day 02:30 does not exist and the run is
 			// expected at 03:00 EDT.
-			b.clock.Set(utcDate(2027, 3, 12, 12, 0))
+			b.clock.Set(schedDate(2027, 3, 12, 12, 0))
 			job := b.jobFixture(t, "ny", func(j *store.Job) {
 				j.Schedule = store.Schedule{Kind: store.ScheduleCron, Cron: "30 2 * * *", Timezone: "America/New_York"}
 				j.Grace = 15 * time.Minute
 			})
-			require.Equal(t, utcDate(2027, 3, 13, 7, 45), *job.NextDueAt)
-			b.clock.Set(utcDate(2027, 3, 15, 12, 0))
-			require.Equal(t, 3, b.tickMissed(t))
+			require.Equal(t, schedDate(2027, 3, 13, 7, 45), *job.NextDueAt)
+			b.clock.Set(schedDate(2027, 3, 15, 12, 0))
+			require.Equal(t, 3, b.schedTick(t))
 			require.Equal(t, []time.Time{
-				utcDate(2027, 3, 13, 7, 30), // 02:30 EST
-				utcDate(2027, 3, 14, 7, 0),  // 03:00 EDT, after the jump
-				utcDate(2027, 3, 15, 6, 30), // 02:30 EDT
-			}, b.missedStarts(t, job.ID))
-			require.Equal(t, utcDate(2027, 3, 16, 6, 45), *b.getJob(t, job.ID).NextDueAt)
+				schedDate(2027, 3, 13, 7, 30), // 02:30 EST
+				schedDate(2027, 3, 14, 7, 0),  // 03:00 EDT, after the jump
+				schedDate(2027, 3, 15, 6, 30), // 02:30 EDT
+			}, b.schedMissedStarts(t, job.ID))
+			require.Equal(t, schedDate(2027, 3, 16, 6, 45), *b.jobsGet(t, job.ID).NextDueAt)
 		})
 
 		t.Run("LeavesAJobThatRanMeanwhile", func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, kind, nil)
 			job := b.jobFixture(t, "ran", nil)
-			b.clock.Set(utcDate(2026, 11, 3, 3, 30))
+			b.clock.Set(schedDate(2026, 11, 3, 3, 30))
 			// The job reported in between the due listing and the tick's
 			// re-read: its deadline moved on.
-			job.NextDueAt = ptr(utcDate(2026, 11, 4, 3, 0))
+			job.NextDueAt = jobsPtr(schedDate(2026, 11, 4, 3, 0))
 			require.NoError(t, b.store.Jobs().Update(t.Context(), job))
 			n, err := b.svc.Scheduler().miss(t.Context(), []string{job.ID}, b.svc.Now())
 			require.NoError(t, err)
 			require.Zero(t, n)
-			require.Empty(t, b.executions(t, job.ID))
+			require.Empty(t, b.jobsExecutions(t, job.ID))
 		})
 	})
 }
@@ -221,7 +221,7 @@ func TestSchedulerConcurrentTicks(t *testing.T) {
 		for i := range ids {
 			ids[i] = b.jobFixture(t, "job-"+string(rune('a'+i)), nil).ID
 		}
-		b.clock.Set(utcDate(2026, 11, 3, 3, 30))
+		b.clock.Set(schedDate(2026, 11, 3, 3, 30))
 		var (
 			wg    sync.WaitGroup
 			total [2]int
@@ -237,9 +237,9 @@ func TestSchedulerConcurrentTicks(t *testing.T) {
 		require.NoError(t, errs[1])
 		require.Equal(t, jobs, total[0]+total[1])
 		for _, id := range ids {
-			require.Len(t, b.executions(t, id), 1)
-			require.Equal(t, 1, b.missedAlert(t, id).Occurrences)
-			require.Equal(t, 1, b.getJob(t, id).ConsecutiveFailures)
+			require.Len(t, b.jobsExecutions(t, id), 1)
+			require.Equal(t, 1, b.schedMissedAlert(t, id).Occurrences)
+			require.Equal(t, 1, b.jobsGet(t, id).ConsecutiveFailures)
 		}
 	})
 }
@@ -312,14 +312,14 @@ func TestSchedulerSkipsAJobItCannotHandle(t *testing.T) {
 		bad.Schedule.Cron = "61 * * * *"
 		require.NoError(t, b.store.Jobs().Update(t.Context(), bad))
 
-		b.clock.Set(utcDate(2026, 11, 3, 3, 30))
+		b.clock.Set(schedDate(2026, 11, 3, 3, 30))
 		n, err := b.svc.Scheduler().TickMissed(t.Context())
 		require.Error(t, err)
 		require.Contains(t, err.Error(), bad.ID)
 		require.Equal(t, 1, n)
-		require.Len(t, b.executions(t, good.ID), 1)
-		require.Empty(t, b.executions(t, bad.ID))
-		require.Equal(t, utcDate(2026, 11, 4, 3, 0), *b.getJob(t, good.ID).NextDueAt)
+		require.Len(t, b.jobsExecutions(t, good.ID), 1)
+		require.Empty(t, b.jobsExecutions(t, bad.ID))
+		require.Equal(t, schedDate(2026, 11, 4, 3, 0), *b.jobsGet(t, good.ID).NextDueAt)
 
 		// The bad job stays due and keeps failing alone.
 		n, err = b.svc.Scheduler().TickMissed(t.Context())
@@ -344,7 +344,7 @@ func TestSchedulerTickCostFollowsTheDueJobs(t *testing.T) {
 			counter := &bunstore.QueryCounter{}
 			svc, err := New(b.store.WithQueryHook(counter), &Config{Now: b.clock.Now})
 			require.NoError(t, err)
-			b.clock.Set(utcDate(2026, 11, 3, 3, 30))
+			b.clock.Set(schedDate(2026, 11, 3, 3, 30))
 			n, err := svc.Scheduler().TickMissed(t.Context())
 			require.NoError(t, err)
 			require.Equal(t, 3, n)
