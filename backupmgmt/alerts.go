@@ -95,7 +95,10 @@ func (s *Service) raiseAlert(ctx context.Context, tx store.Repos, spec alertSpec
 				Occurrences: 1,
 				FirstSeenAt: now,
 				LastSeenAt:  now,
-				CreatedAt:   now,
+				// Stamped before the insert: opening notifies, and one write
+				// is cheaper than an insert and an update.
+				LastNotifiedAt: &now,
+				CreatedAt:      now,
 			}
 			// A savepoint: losing the race to another writer of the same key
 			// must leave the transaction usable for the bump below.
@@ -108,7 +111,7 @@ func (s *Service) raiseAlert(ctx context.Context, tx store.Repos, spec alertSpec
 			if err != nil {
 				return nil, "", fmt.Errorf("backupmgmt: open alert %s: %w", key, err)
 			}
-			if err := s.notifyAlert(ctx, tx, a, AlertEventOpened); err != nil {
+			if err := s.queueNotices(ctx, tx, a, AlertEventOpened); err != nil {
 				return nil, "", err
 			}
 			return a, AlertEventOpened, nil
@@ -122,13 +125,14 @@ func (s *Service) raiseAlert(ctx context.Context, tx store.Repos, spec alertSpec
 		a.Message = spec.Message
 		if spec.Severity.Rank() > a.Severity.Rank() {
 			a.Severity = spec.Severity
+			a.LastNotifiedAt = &now
 			event = AlertEventEscalated
 		}
 		if err := tx.Alerts().Update(ctx, a); err != nil {
 			return nil, "", fmt.Errorf("backupmgmt: repeat alert %s: %w", key, err)
 		}
 		if event != "" {
-			if err := s.notifyAlert(ctx, tx, a, event); err != nil {
+			if err := s.queueNotices(ctx, tx, a, event); err != nil {
 				return nil, "", err
 			}
 		}
@@ -162,17 +166,18 @@ func (s *Service) resolve(ctx context.Context, tx store.Repos, a *store.Alert, b
 	if err := tx.Alerts().Update(ctx, a); err != nil {
 		return fmt.Errorf("backupmgmt: resolve alert %s: %w", a.DedupeKey, err)
 	}
-	return s.notifyAlert(ctx, tx, a, AlertEventResolved)
+	return s.queueNotices(ctx, tx, a, AlertEventResolved)
 }
 
-// notifyAlert writes one outbox row per active channel whose minimum
-// severity the alert meets, and records the notification time on the alert
-// (which drives the repeat interval) even when no channel wants it.
-func (s *Service) notifyAlert(ctx context.Context, tx store.Repos, a *store.Alert, event AlertEvent) error {
+// queueNotices writes one outbox row per active channel whose minimum
+// severity the alert meets. The caller stamps LastNotifiedAt (which drives
+// the repeat interval) on the alert it writes, even when no channel wants
+// the notice.
+func (s *Service) queueNotices(ctx context.Context, tx store.Repos, a *store.Alert, event AlertEvent) error {
 	now := s.Now()
-	channels, err := tx.Channels().ListActive(ctx)
+	channels, err := s.activeChannels(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("backupmgmt: list channels: %w", err)
+		return err
 	}
 	notice := AlertNotice{
 		Event: event, AlertID: a.ID, Type: a.Type, Severity: a.Severity, State: a.State,
@@ -209,14 +214,26 @@ func (s *Service) notifyAlert(ctx context.Context, tx store.Repos, a *store.Aler
 			return fmt.Errorf("backupmgmt: queue notification: %w", err)
 		}
 	}
-	if event == AlertEventResolved {
-		return nil
-	}
-	a.LastNotifiedAt = &now
-	if err := tx.Alerts().Update(ctx, a); err != nil {
-		return fmt.Errorf("backupmgmt: alert %s notified: %w", a.DedupeKey, err)
-	}
 	return nil
+}
+
+// activeChannels returns the active channels, read once per transaction of
+// s.inTx: a tick that raises a hundred alerts routes them all with one
+// query, and a transaction sees the channels as they were when it first
+// asked.
+func (s *Service) activeChannels(ctx context.Context, tx store.Repos) ([]store.Channel, error) {
+	memo, _ := ctx.Value(txMemoKey{}).(*txMemo)
+	if memo != nil && memo.channelsLoaded {
+		return memo.channels, nil
+	}
+	channels, err := tx.Channels().ListActive(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("backupmgmt: list channels: %w", err)
+	}
+	if memo != nil {
+		memo.channels, memo.channelsLoaded = channels, true
+	}
+	return channels, nil
 }
 
 // Get returns one alert.
@@ -426,8 +443,13 @@ func (al *Alerts) TickRepeat(ctx context.Context) (int, error) {
 				if cur.State != store.AlertOpen || (cur.LastNotifiedAt != nil && cur.LastNotifiedAt.After(cutoff)) {
 					return nil // changed since the listing
 				}
+				now := s.Now()
+				cur.LastNotifiedAt = &now
+				if err := tx.Alerts().Update(ctx, cur); err != nil {
+					return err
+				}
 				n++
-				return s.notifyAlert(ctx, tx, cur, AlertEventRepeat)
+				return s.queueNotices(ctx, tx, cur, AlertEventRepeat)
 			})
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return n, err

@@ -237,7 +237,9 @@ const txMaxAttempts = 5
 func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
 	var err error
 	for attempt := 1; attempt <= txMaxAttempts; attempt++ {
-		err = s.store.InTx(ctx, fn)
+		err = s.store.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
+			return fn(context.WithValue(ctx, txMemoKey{}, &txMemo{}), tx)
+		})
 		if !errors.Is(err, store.ErrRetry) {
 			return err
 		}
@@ -248,3 +250,11 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx stor
 	}
 	return err
 }
+
+// txMemo holds what one transaction of inTx read once and reuses.
+type txMemo struct {
+	channels       []store.Channel
+	channelsLoaded bool
+}
+
+type txMemoKey struct{}
