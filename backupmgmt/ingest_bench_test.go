@@ -1,0 +1,69 @@
+package backupmgmt
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/custos-dev/custos/store"
+	"github.com/custos-dev/custos/store/bunstore/bunstoretest"
+	"github.com/custos-dev/custos/store/bunstore/dbopen"
+)
+
+// BenchmarkRecord records runs one after another (a single stream) with all
+// their effects: the job's state and deadline, the named copy's write, the
+// anomaly check against the last 10 successes, the alert lookups that can
+// match, and the compliance re-evaluation the copy write triggers. Each
+// database runs where it is configured; the figure is executions/s.
+func BenchmarkRecord(b *testing.B) {
+	for _, kind := range bunstoretest.Dialects {
+		b.Run(string(kind), func(b *testing.B) {
+			b.Run("SuccessWithCopy", func(b *testing.B) { benchmarkRecord(b, kind, store.ExecutionSuccess) })
+			b.Run("Failed", func(b *testing.B) { benchmarkRecord(b, kind, store.ExecutionFailed) })
+		})
+	}
+}
+
+func benchmarkRecord(b *testing.B, kind dbopen.Kind, status store.ExecutionStatus) {
+	tb := setup(b, kind, nil)
+	ctx := b.Context()
+	job := tb.jobFixture(b, "bench", func(j *store.Job) {
+		j.Schedule = store.Schedule{Kind: store.ScheduleInterval, Interval: time.Hour}
+		j.RPOTarget = 2 * time.Hour
+	})
+	tb.channelFixture(b, "ops", store.SeverityWarning)
+	var copyID string
+	for i, mt := range []store.MediaType{store.MediaDisk, store.MediaCloudObject} {
+		c := &store.Copy{JobID: job.ID, Name: "copy-" + strconv.Itoa(i), Role: store.CopyRolePrimary, MediaType: mt, Status: store.CopyStatusUnknown, Offsite: i == 1}
+		require.NoError(b, tb.store.Copies().Create(ctx, c))
+		if i == 0 {
+			copyID = c.ID
+		}
+	}
+	record := func(i int) {
+		now := tb.clock.Advance(time.Minute)
+		started, finished := now.Add(-50*time.Second), now.Add(-10*time.Second)
+		p := RecordParams{
+			JobID: job.ID, RunID: "run-" + strconv.Itoa(i), Status: status,
+			StartedAt: started, FinishedAt: &finished, SizeBytes: 1 << 30, Files: 1000,
+			Message: "backup done", CopyID: &copyID, Source: store.SourceRestic,
+		}
+		res, err := tb.svc.Executions().Record(ctx, p)
+		if err != nil || !res.Created {
+			b.Fatalf("record %d: created %v, %v", i, res != nil && res.Created, err)
+		}
+	}
+	// A history for the anomaly window, outside the measurement.
+	for i := range AnomalyWindowDefault {
+		record(-1 - i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; b.Loop(); i++ {
+		record(i)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "executions/s")
+}
