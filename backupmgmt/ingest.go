@@ -370,6 +370,14 @@ func (s *Service) ingestExecution(ctx context.Context, tx store.Repos, job *stor
 	if e.Status != store.ExecutionRunning || in.Status == store.ExecutionRunning {
 		return &RecordResult{Execution: e}, nil
 	}
+	return s.ingestComplete(ctx, tx, job, cp, e, &in)
+}
+
+// ingestComplete finishes the stored running execution e with the outcome
+// in, keeping what the start said where in says nothing, and applies the
+// effects. cp is the locked copy in names, if any.
+func (s *Service) ingestComplete(ctx context.Context, tx store.Repos, job *store.Job, cp *store.Copy, e, in *store.Execution) (*RecordResult, error) {
+	var err error
 	fin := *e
 	fin.Status, fin.FinishedAt = in.Status, in.FinishedAt
 	fin.SizeBytes, fin.Files, fin.Errors = in.SizeBytes, in.Files, in.Errors
