@@ -67,3 +67,42 @@ func benchmarkRecord(b *testing.B, kind dbopen.Kind, status store.ExecutionStatu
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "executions/s")
 }
+
+// BenchmarkRecordBatch records batches of 100 successes naming a copy, with
+// the same effects as BenchmarkRecord, one transaction per batch.
+func BenchmarkRecordBatch(b *testing.B) {
+	const size = 100
+	for _, kind := range bunstoretest.Dialects {
+		b.Run(string(kind), func(b *testing.B) {
+			tb := setup(b, kind, nil)
+			ctx := b.Context()
+			job := tb.jobFixture(b, "bench", func(j *store.Job) {
+				j.Schedule = store.Schedule{Kind: store.ScheduleInterval, Interval: time.Hour}
+			})
+			c := &store.Copy{JobID: job.ID, Name: "disk", Role: store.CopyRolePrimary, MediaType: store.MediaDisk, Status: store.CopyStatusUnknown}
+			require.NoError(b, tb.store.Copies().Create(ctx, c))
+			items := make([]RecordParams, size)
+			n := 0
+			b.ReportAllocs()
+			start := time.Now()
+			for b.Loop() {
+				now := tb.clock.Advance(time.Hour)
+				for i := range items {
+					started := now.Add(-time.Hour + time.Duration(i)*time.Second)
+					finished := started.Add(time.Second / 2)
+					items[i] = RecordParams{JobID: job.ID, RunID: "run-" + strconv.Itoa(n), Status: store.ExecutionSuccess,
+						StartedAt: started, FinishedAt: &finished, SizeBytes: 1 << 30, CopyID: &c.ID}
+					n++
+				}
+				res, err := tb.svc.Executions().RecordBatch(ctx, items)
+				require.NoError(b, err)
+				for _, r := range res {
+					if r.Err != nil || !r.Created {
+						b.Fatalf("item: created %v, %v", r.Created, r.Err)
+					}
+				}
+			}
+			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "executions/s")
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custos-dev/custos/store"
+	"github.com/custos-dev/custos/store/bunstore"
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
 )
 
@@ -672,3 +673,47 @@ func TestListExecutions(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	require.Contains(t, ve.Fields, "status")
 }
+
+// TestRecordQueryBudget holds ingest to its statements per run: the budget
+// behind the ingest benchmark.
+func TestRecordQueryBudget(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+		b := setup(t, kind, nil)
+		qc := &bunstore.QueryCounter{}
+		svc, err := New(b.store.WithQueryHook(qc), &Config{Now: b.clock.Now})
+		require.NoError(t, err)
+		ctx := t.Context()
+		job := b.jobFixture(t, "erp-db", nil)
+		cp := b.copyFixture(t, job, "nas", nil)
+		run := func(runID string, status store.ExecutionStatus) int64 {
+			t.Helper()
+			b.clock.Advance(time.Hour)
+			p := b.ingestRun(job, runID, status, 30*time.Minute, 10*time.Minute)
+			p.CopyID = &cp.ID
+			if status == store.ExecutionRunning {
+				p.FinishedAt = nil
+			}
+			qc.Reset()
+			_, err := svc.Executions().Record(ctx, p)
+			require.NoError(t, err)
+			return qc.Count()
+		}
+		for i := range AnomalyWindowDefault {
+			run("warmup-"+strconv.Itoa(i), store.ExecutionSuccess)
+		}
+		// job, copy, insert, copy write, job update, anomaly window, open
+		// anomaly lookup.
+		require.EqualValues(t, 7, run("steady", store.ExecutionSuccess))
+		// job, copy, insert, job update.
+		require.EqualValues(t, 4, run("start", store.ExecutionRunning))
+		qc.Reset()
+		_, err = svc.Executions().Record(ctx, RecordParams{JobID: job.ID, RunID: "steady", Status: store.ExecutionSuccess,
+			StartedAt: b.svc.Now().Add(-30 * time.Minute), FinishedAt: ptrTo(b.svc.Now().Add(-20 * time.Minute))})
+		require.NoError(t, err)
+		// A repeat: job, insert skipped, stored row read; nothing else.
+		require.EqualValues(t, 3, qc.Count())
+	})
+}
+
+func ptrTo[T any](v T) *T { return &v }
