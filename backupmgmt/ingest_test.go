@@ -394,6 +394,27 @@ func TestRecordAnomaly(t *testing.T) {
 		require.Equal(t, []string{"backup_anomaly/opened/warning", "backup_anomaly/resolved/warning"}, noticeEvents(b.notices(t, ch.ID)))
 	})
 
+	t.Run("FindsTheWindowAmongFailures", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, dbopen.SQLite, &Config{AnomalyWindow: 10, AnomalyMinSamples: 10})
+		ctx := t.Context()
+		job := b.jobFixture(t, "flaky", nil)
+		for i := range 10 {
+			b.clock.Advance(24 * time.Hour)
+			b.record(t, ctx, b.ingestRun(job, "n"+strconv.Itoa(i), store.ExecutionSuccess, 4*time.Hour, 10*time.Minute))
+			for f := range 3 {
+				b.record(t, ctx, b.ingestRun(job, "f"+strconv.Itoa(i)+"-"+strconv.Itoa(f), store.ExecutionFailed, 3*time.Hour-time.Duration(f)*time.Minute, time.Minute))
+			}
+		}
+		b.clock.Advance(24 * time.Hour)
+		p := b.ingestRun(job, "small", store.ExecutionSuccess, time.Hour, 10*time.Minute)
+		p.SizeBytes = 1
+		b.record(t, ctx, p)
+		a := b.jobAlert(t, store.AlertBackupAnomaly, job.ID)
+		require.NotNil(t, a)
+		require.Contains(t, a.Message, "over the last 10 successes")
+	})
+
 	t.Run("NeedsEnoughSamples", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, dbopen.SQLite, nil)
