@@ -3,6 +3,7 @@ package backupmgmt
 import (
 	"context"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -738,3 +739,50 @@ func TestRecordQueryBudget(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+func TestRecordConcurrently(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+		b := setup(t, kind, nil)
+		jobs := []*store.Job{b.jobFixture(t, "a", nil), b.jobFixture(t, "b", nil)}
+		const workers, each = 8, 10
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*each)
+		for w := range workers {
+			wg.Go(func() {
+				for i := range each {
+					job := jobs[(w+i)%len(jobs)]
+					p := b.ingestRun(job, "w"+strconv.Itoa(w)+"-"+strconv.Itoa(i), store.ExecutionFailed, time.Hour, time.Minute)
+					if _, err := b.svc.Executions().Record(t.Context(), p); err != nil {
+						errs <- err
+					}
+					// Every run twice: repeats must stay no-ops under contention.
+					if _, err := b.svc.Executions().Record(t.Context(), p); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		total := 0
+		for _, job := range jobs {
+			n := len(b.runs(t, job.ID))
+			total += n
+			got := b.job(t, job.ID)
+			require.Equal(t, n, got.ConsecutiveFailures, "every failure counted once")
+			a := b.jobAlert(t, store.AlertBackupFailed, job.ID)
+			require.NotNil(t, a)
+			require.Equal(t, n, a.Occurrences)
+			require.Equal(t, store.SeverityCritical, a.Severity)
+			p := store.ListAlertsParams{JobID: job.ID, Unresolved: true}
+			page, err := b.store.Alerts().List(t.Context(), p)
+			require.NoError(t, err)
+			require.Len(t, page.Items, 1, "one open alert per job")
+		}
+		require.Equal(t, workers*each, total)
+	})
+}
