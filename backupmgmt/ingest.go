@@ -103,9 +103,15 @@ type BatchResult struct {
 //     (status ok, or warning); a failure marks the copy failed;
 //   - backup_failed is raised on a failure (critical from
 //     Config.FailureEscalation consecutive failures on) and resolved with
-//     backup_missed by a success or warning; any outcome of a run that was
-//     running resolves backup_stuck; a success is checked for anomalies
-//     against the median of earlier successes;
+//     backup_missed by a success or warning (backup_missed is looked for
+//     when the job's last result is missed or its state missed or late, as
+//     the scheduler leaves it); an outcome while the job was running
+//     resolves backup_stuck; a success whose size is below 50 % or whose
+//     duration is above 3× the median of the job's last
+//     Config.AnomalyWindow successes (once there are
+//     Config.AnomalyMinSamples) raises backup_anomaly, and a normal one
+//     resolves it. A late record raises and resolves nothing: a newer run
+//     already spoke for the job;
 //   - compliance is re-evaluated when the run changes one of its inputs: a
 //     copy never written or stale gets written, or a copy enters or leaves
 //     the failed state. Other runs leave it alone, since compliance reads
