@@ -252,7 +252,7 @@ func (s *Service) ingestPrepare(p *RecordParams, now time.Time) error {
 	switch {
 	case p.Status == store.ExecutionRunning && p.FinishedAt != nil:
 		f.add("finished_at", "must be empty while running")
-	case p.Status != store.ExecutionRunning && p.Status.Valid() && p.FinishedAt == nil:
+	case p.Status != store.ExecutionRunning && p.Status != store.ExecutionMissed && p.Status.Valid() && p.FinishedAt == nil:
 		f.add("finished_at", "required for a finished run")
 	case p.FinishedAt == nil:
 	case p.FinishedAt.Before(p.StartedAt):

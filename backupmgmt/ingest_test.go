@@ -2,6 +2,9 @@ package backupmgmt
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -785,4 +788,88 @@ func TestRecordConcurrently(t *testing.T) {
 		}
 		require.Equal(t, workers*each, total)
 	})
+}
+
+// ingestExampleService opens a migrated SQLite store in a temporary
+// directory and a service on it with a fixed clock.
+func ingestExampleService(now time.Time) (*Service, store.Store, func(), error) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "custos-example")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, err := dbopen.OpenStore(ctx, "sqlite:"+filepath.Join(dir, "custos.db"), nil)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, nil, err
+	}
+	cleanup := func() { s.Close(); os.RemoveAll(dir) }
+	if _, err := bunstore.Migrate(ctx, s.DB()); err != nil {
+		cleanup()
+		return nil, nil, nil, err
+	}
+	svc, err := New(s, &Config{Now: func() time.Time { return now }})
+	if err != nil {
+		cleanup()
+		return nil, nil, nil, err
+	}
+	return svc, s, cleanup, nil
+}
+
+// Record a run's start and then its finish under the same run ID: the
+// finish completes the running row, the job follows, and a repeat of the
+// finish changes nothing.
+func ExampleExecutions_Record() {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 2, 30, 0, 0, time.UTC)
+	svc, s, cleanup, err := ingestExampleService(now)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cleanup()
+	job := &store.Job{
+		Name: "erp-db", JobType: store.JobTypeDatabase, Tool: store.ToolPgDump,
+		Schedule: store.Schedule{Kind: store.ScheduleCron, Cron: "0 2 * * *"}, Grace: time.Hour,
+		Active: true, PingToken: "b1946ac92492d2347c6235b4d2611184", State: store.JobStateNew,
+	}
+	if err := s.Jobs().Create(ctx, job); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	started := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	res, err := svc.Executions().Record(ctx, RecordParams{
+		JobName: "erp-db", RunID: "2026-11-30", Status: store.ExecutionRunning, StartedAt: started,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("start:", res.Execution.Status, "created:", res.Created)
+
+	finished := started.Add(25 * time.Minute)
+	finish := RecordParams{
+		JobName: "erp-db", RunID: "2026-11-30", Status: store.ExecutionSuccess,
+		StartedAt: started, FinishedAt: &finished, SizeBytes: 3 << 30, Source: store.SourceRestic,
+	}
+	for range 2 {
+		res, err = svc.Executions().Record(ctx, finish)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println("finish:", res.Execution.Status, "created:", res.Created, "completed:", res.Completed, "took:", res.Execution.Duration())
+	}
+	job, _ = s.Jobs().Get(ctx, job.ID)
+	fmt.Println("job:", job.State, "next due:", job.NextDueAt.Format(time.RFC3339))
+
+	_, err = svc.Executions().Record(ctx, RecordParams{JobName: "erp-db", Status: store.ExecutionMissed, StartedAt: started})
+	fmt.Println(err)
+	// Output:
+	// start: running created: true
+	// finish: success created: false completed: true took: 25m0s
+	// finish: success created: false completed: false took: 25m0s
+	// job: up next due: 2026-12-01T03:00:00Z
+	// store: invalid input: status: missed runs are recorded by the scheduler only
 }

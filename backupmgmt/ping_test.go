@@ -1,6 +1,8 @@
 package backupmgmt
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -214,4 +216,47 @@ func TestPingToAPausedJob(t *testing.T) {
 		require.Equal(t, store.ExecutionFailed, got.LastResult)
 		require.Nil(t, b.jobAlert(t, store.AlertBackupFailed, job.ID))
 	})
+}
+
+// A healthchecks-style wrapper pings start, then the exit code with the
+// tool's output: the two pings are one execution, the output its log.
+func ExamplePings_Ping() {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	svc, s, cleanup, err := ingestExampleService(now)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cleanup()
+	job := &store.Job{
+		Name: "nas-borg", JobType: store.JobTypeFile, Tool: store.ToolBorg,
+		Schedule: store.Schedule{Kind: store.ScheduleManual},
+		Active:   true, PingToken: "5d41402abc4b2a76b9719d911017c592", State: store.JobStateNew,
+	}
+	if err := s.Jobs().Create(ctx, job); err != nil {
+		fmt.Println(err)
+		return
+	}
+	start, err := svc.Pings().Ping(ctx, PingParams{Token: job.PingToken, Kind: PingStart, RunID: "4f1c"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fin, err := svc.Pings().Ping(ctx, PingParams{
+		Token: job.PingToken, Kind: PingExit, ExitCode: 2, RunID: "4f1c", At: now.Add(3 * time.Minute),
+		Body: []byte("Repository /srv/borg is locked\nterminating with error status, rc 2\n"),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("same run:", start.Execution.ID == fin.Execution.ID)
+	fmt.Println(fin.Execution.Status, fin.Execution.Duration(), fin.Execution.Message)
+	_, err = svc.Pings().Ping(ctx, PingParams{Token: "wrong", Kind: PingSuccess})
+	fmt.Println(err)
+	// Output:
+	// same run: true
+	// failed 3m0s Repository /srv/borg is locked
+	// backupmgmt: unknown ping token
 }
