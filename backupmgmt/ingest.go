@@ -38,8 +38,9 @@ const (
 type RecordParams struct {
 	JobID   string
 	JobName string
-	// RunID is the idempotency key, unique per job. Defaults to a new ID,
-	// which makes the record impossible to repeat or complete later.
+	// RunID is the idempotency key, unique per job. Defaults to a new ID
+	// (returned in the result): without one, a retried request records the
+	// run twice, and a start cannot be completed.
 	RunID  string
 	Status store.ExecutionStatus
 	// StartedAt is required, at most IngestFutureSkew ahead of now.
@@ -466,7 +467,7 @@ func (s *Service) ingestCopy(ctx context.Context, tx store.Repos, job *store.Job
 			c.Status = store.CopyStatusFailed
 		}
 	}
-	written := !ptrTimeEqual(before.LastWrittenAt, c.LastWrittenAt)
+	written := !ingestTimeEqual(before.LastWrittenAt, c.LastWrittenAt)
 	if !written && before.Status == c.Status && before.LastSizeBytes == c.LastSizeBytes {
 		return false, nil
 	}
@@ -503,7 +504,7 @@ func (s *Service) ingestFresh(ctx context.Context, tx store.Repos, job *store.Jo
 	return window == 0 || s.Now().Sub(*c.LastWrittenAt) <= window, nil
 }
 
-func ptrTimeEqual(a, b *time.Time) bool {
+func ingestTimeEqual(a, b *time.Time) bool {
 	if a == nil || b == nil {
 		return a == b
 	}

@@ -21,13 +21,13 @@ import (
 func BenchmarkRecord(b *testing.B) {
 	for _, kind := range bunstoretest.Dialects {
 		b.Run(string(kind), func(b *testing.B) {
-			b.Run("SuccessWithCopy", func(b *testing.B) { benchmarkRecord(b, kind, store.ExecutionSuccess) })
-			b.Run("Failed", func(b *testing.B) { benchmarkRecord(b, kind, store.ExecutionFailed) })
+			b.Run("SuccessWithCopy", func(b *testing.B) { ingestBenchRecord(b, kind, store.ExecutionSuccess) })
+			b.Run("Failed", func(b *testing.B) { ingestBenchRecord(b, kind, store.ExecutionFailed) })
 		})
 	}
 }
 
-func benchmarkRecord(b *testing.B, kind dbopen.Kind, status store.ExecutionStatus) {
+func ingestBenchRecord(b *testing.B, kind dbopen.Kind, status store.ExecutionStatus) {
 	tb := setup(b, kind, nil)
 	ctx := b.Context()
 	job := tb.jobFixture(b, "bench", func(j *store.Job) {

@@ -25,21 +25,21 @@ func (b *testBundle) ingestRun(job *store.Job, runID string, status store.Execut
 	return RecordParams{JobID: job.ID, RunID: runID, Status: status, StartedAt: started, FinishedAt: &finished, SizeBytes: 1 << 20, Files: 10}
 }
 
-func (b *testBundle) record(t *testing.T, ctx context.Context, p RecordParams) *RecordResult {
+func (b *testBundle) ingestRecordOK(t *testing.T, ctx context.Context, p RecordParams) *RecordResult {
 	t.Helper()
 	res, err := b.svc.Executions().Record(ctx, p)
 	require.NoError(t, err)
 	return res
 }
 
-func (b *testBundle) job(t *testing.T, id string) *store.Job {
+func (b *testBundle) ingestJobRow(t *testing.T, id string) *store.Job {
 	t.Helper()
 	j, err := b.store.Jobs().Get(t.Context(), id)
 	require.NoError(t, err)
 	return j
 }
 
-func (b *testBundle) copyOf(t *testing.T, id string) *store.Copy {
+func (b *testBundle) ingestCopyRow(t *testing.T, id string) *store.Copy {
 	t.Helper()
 	c, err := b.store.Copies().Get(t.Context(), id)
 	require.NoError(t, err)
@@ -47,7 +47,7 @@ func (b *testBundle) copyOf(t *testing.T, id string) *store.Copy {
 }
 
 // runs returns a job's executions, newest start first.
-func (b *testBundle) runs(t *testing.T, jobID string) []store.Execution {
+func (b *testBundle) ingestRuns(t *testing.T, jobID string) []store.Execution {
 	t.Helper()
 	p := store.ListExecutionsParams{JobID: jobID}
 	p.Limit = store.LimitMax
@@ -57,7 +57,7 @@ func (b *testBundle) runs(t *testing.T, jobID string) []store.Execution {
 }
 
 // jobAlert returns the unresolved alert of type typ about job, or nil.
-func (b *testBundle) jobAlert(t *testing.T, typ store.AlertType, jobID string) *store.Alert {
+func (b *testBundle) ingestAlert(t *testing.T, typ store.AlertType, jobID string) *store.Alert {
 	t.Helper()
 	a, err := b.store.Alerts().GetUnresolved(t.Context(), AlertKey(typ, jobSubject(jobID)))
 	if err == store.ErrNotFound {
@@ -67,7 +67,7 @@ func (b *testBundle) jobAlert(t *testing.T, typ store.AlertType, jobID string) *
 	return a
 }
 
-func (b *testBundle) copyFixture(t *testing.T, job *store.Job, name string, mod func(c *store.Copy)) *store.Copy {
+func (b *testBundle) ingestCopyFixture(t *testing.T, job *store.Job, name string, mod func(c *store.Copy)) *store.Copy {
 	t.Helper()
 	c := &store.Copy{JobID: job.ID, Name: name, Role: store.CopyRolePrimary, MediaType: store.MediaDisk, Status: store.CopyStatusUnknown}
 	if mod != nil {
@@ -77,7 +77,7 @@ func (b *testBundle) copyFixture(t *testing.T, job *store.Job, name string, mod 
 	return c
 }
 
-func noticeEvents(ns []AlertNotice) []string {
+func ingestNoticeEvents(ns []AlertNotice) []string {
 	out := make([]string, len(ns))
 	for i, n := range ns {
 		out[i] = string(n.Type) + "/" + string(n.Event) + "/" + string(n.Severity)
@@ -91,38 +91,38 @@ func TestRecordIsIdempotent(t *testing.T) {
 		b := setup(t, kind, nil)
 		ctx := t.Context()
 		job := b.jobFixture(t, "erp-db", nil)
-		cp := b.copyFixture(t, job, "nas", nil)
+		cp := b.ingestCopyFixture(t, job, "nas", nil)
 		ch := b.channelFixture(t, "all", store.SeverityInfo)
 
 		p := b.ingestRun(job, "r1", store.ExecutionFailed, time.Hour, 10*time.Minute)
 		p.CopyID = &cp.ID
 		p.Message = "disk full"
-		first := b.record(t, ctx, p)
+		first := b.ingestRecordOK(t, ctx, p)
 		require.True(t, first.Created)
 		require.False(t, first.Completed)
 
-		jobBefore, copyBefore := b.job(t, job.ID), b.copyOf(t, cp.ID)
-		alertBefore := b.jobAlert(t, store.AlertBackupFailed, job.ID)
+		jobBefore, copyBefore := b.ingestJobRow(t, job.ID), b.ingestCopyRow(t, cp.ID)
+		alertBefore := b.ingestAlert(t, store.AlertBackupFailed, job.ID)
 		require.NotNil(t, alertBefore)
 		noticesBefore := b.notices(t, ch.ID)
 
 		b.clock.Advance(time.Minute)
-		again := b.record(t, ctx, p)
+		again := b.ingestRecordOK(t, ctx, p)
 		require.False(t, again.Created)
 		require.False(t, again.Completed)
 		require.Equal(t, first.Execution.ID, again.Execution.ID)
 
 		// The same run ID with another outcome is still the stored run.
 		p.Status, p.Message = store.ExecutionSuccess, "fine after all"
-		other := b.record(t, ctx, p)
+		other := b.ingestRecordOK(t, ctx, p)
 		require.False(t, other.Created)
 		require.Equal(t, store.ExecutionFailed, other.Execution.Status)
 		require.Equal(t, "disk full", other.Execution.Message)
 
-		require.Len(t, b.runs(t, job.ID), 1)
-		require.Equal(t, jobBefore, b.job(t, job.ID))
-		require.Equal(t, copyBefore, b.copyOf(t, cp.ID))
-		require.Equal(t, alertBefore, b.jobAlert(t, store.AlertBackupFailed, job.ID))
+		require.Len(t, b.ingestRuns(t, job.ID), 1)
+		require.Equal(t, jobBefore, b.ingestJobRow(t, job.ID))
+		require.Equal(t, copyBefore, b.ingestCopyRow(t, cp.ID))
+		require.Equal(t, alertBefore, b.ingestAlert(t, store.AlertBackupFailed, job.ID))
 		require.Equal(t, noticesBefore, b.notices(t, ch.ID))
 		require.Empty(t, b.auditActions(t))
 	})
@@ -137,21 +137,21 @@ func TestRecordPairsStartAndFinish(t *testing.T) {
 			j.Schedule = store.Schedule{Kind: store.ScheduleInterval, Interval: time.Hour}
 			j.Grace = 10 * time.Minute
 		})
-		cp := b.copyFixture(t, job, "nas", nil)
+		cp := b.ingestCopyFixture(t, job, "nas", nil)
 		started := b.svc.Now()
 		start := RecordParams{JobID: job.ID, RunID: "nightly-1", Status: store.ExecutionRunning, StartedAt: started, CopyID: &cp.ID, Message: "starting"}
-		res := b.record(t, ctx, start)
+		res := b.ingestRecordOK(t, ctx, start)
 		require.True(t, res.Created)
 		require.Equal(t, store.ExecutionRunning, res.Execution.Status)
 
-		got := b.job(t, job.ID)
+		got := b.ingestJobRow(t, job.ID)
 		require.Equal(t, store.JobStateRunning, got.State)
 		require.Equal(t, started, *got.LastRunAt)
 		require.Empty(t, got.LastResult)
 		require.Equal(t, started.Add(70*time.Minute), *got.NextDueAt)
 
 		// A repeated start is the same run.
-		again := b.record(t, ctx, start)
+		again := b.ingestRecordOK(t, ctx, start)
 		require.False(t, again.Created)
 		require.False(t, again.Completed)
 
@@ -167,7 +167,7 @@ func TestRecordPairsStartAndFinish(t *testing.T) {
 
 		b.clock.Advance(20 * time.Minute)
 		finished := b.svc.Now()
-		fin := b.record(t, ctx, RecordParams{JobID: job.ID, RunID: "nightly-1", Status: store.ExecutionSuccess, StartedAt: started, FinishedAt: &finished, SizeBytes: 4096, SnapshotID: "snap-1"})
+		fin := b.ingestRecordOK(t, ctx, RecordParams{JobID: job.ID, RunID: "nightly-1", Status: store.ExecutionSuccess, StartedAt: started, FinishedAt: &finished, SizeBytes: 4096, SnapshotID: "snap-1"})
 		require.False(t, fin.Created)
 		require.True(t, fin.Completed)
 		require.Equal(t, res.Execution.ID, fin.Execution.ID)
@@ -176,23 +176,23 @@ func TestRecordPairsStartAndFinish(t *testing.T) {
 		require.Equal(t, "starting", fin.Execution.Message, "a finish without a message keeps the start's")
 		require.Equal(t, cp.ID, *fin.Execution.CopyID, "a finish without a copy keeps the start's")
 
-		got = b.job(t, job.ID)
+		got = b.ingestJobRow(t, job.ID)
 		require.Equal(t, store.JobStateUp, got.State)
 		require.Equal(t, store.ExecutionSuccess, got.LastResult)
 		require.Equal(t, finished, *got.LastSuccessAt)
 		require.Equal(t, started.Add(70*time.Minute), *got.NextDueAt)
-		require.Nil(t, b.jobAlert(t, store.AlertBackupStuck, job.ID), "the finished run resolves backup_stuck")
-		c := b.copyOf(t, cp.ID)
+		require.Nil(t, b.ingestAlert(t, store.AlertBackupStuck, job.ID), "the finished run resolves backup_stuck")
+		c := b.ingestCopyRow(t, cp.ID)
 		require.Equal(t, finished, *c.LastWrittenAt)
 		require.Equal(t, int64(4096), c.LastSizeBytes)
 		require.Equal(t, store.CopyStatusOK, c.Status)
 
 		// The finish repeated is a no-op.
-		rep := b.record(t, ctx, RecordParams{JobID: job.ID, RunID: "nightly-1", Status: store.ExecutionFailed, StartedAt: started, FinishedAt: &finished})
+		rep := b.ingestRecordOK(t, ctx, RecordParams{JobID: job.ID, RunID: "nightly-1", Status: store.ExecutionFailed, StartedAt: started, FinishedAt: &finished})
 		require.False(t, rep.Created)
 		require.False(t, rep.Completed)
 		require.Equal(t, store.ExecutionSuccess, rep.Execution.Status)
-		require.Len(t, b.runs(t, job.ID), 1)
+		require.Len(t, b.ingestRuns(t, job.ID), 1)
 		require.Empty(t, b.auditActions(t))
 	})
 }
@@ -203,33 +203,33 @@ func TestRecordLateRunDoesNotRewindTheJob(t *testing.T) {
 		b := setup(t, kind, nil)
 		ctx := t.Context()
 		job := b.jobFixture(t, "erp-db", nil)
-		cp := b.copyFixture(t, job, "nas", nil)
+		cp := b.ingestCopyFixture(t, job, "nas", nil)
 
 		newer := b.ingestRun(job, "newer", store.ExecutionSuccess, time.Hour, 10*time.Minute)
 		newer.CopyID = &cp.ID
-		b.record(t, ctx, newer)
-		before := b.job(t, job.ID)
-		copyBefore := b.copyOf(t, cp.ID)
+		b.ingestRecordOK(t, ctx, newer)
+		before := b.ingestJobRow(t, job.ID)
+		copyBefore := b.ingestCopyRow(t, cp.ID)
 
 		older := b.ingestRun(job, "older", store.ExecutionFailed, 3*time.Hour, 10*time.Minute)
 		older.CopyID = &cp.ID
-		res := b.record(t, ctx, older)
+		res := b.ingestRecordOK(t, ctx, older)
 		require.True(t, res.Created)
 
-		require.Len(t, b.runs(t, job.ID), 2)
-		require.Equal(t, before, b.job(t, job.ID))
+		require.Len(t, b.ingestRuns(t, job.ID), 2)
+		require.Equal(t, before, b.ingestJobRow(t, job.ID))
 		require.Equal(t, store.JobStateUp, before.State)
 		require.Zero(t, before.ConsecutiveFailures)
-		require.Nil(t, b.jobAlert(t, store.AlertBackupFailed, job.ID))
-		require.Equal(t, copyBefore, b.copyOf(t, cp.ID), "a late failure does not fail a copy written since")
+		require.Nil(t, b.ingestAlert(t, store.AlertBackupFailed, job.ID))
+		require.Equal(t, copyBefore, b.ingestCopyRow(t, cp.ID), "a late failure does not fail a copy written since")
 
 		// A late success that finished after the copy's last write still
 		// records that write.
 		longRun := b.ingestRun(job, "long", store.ExecutionSuccess, 2*time.Hour, 110*time.Minute)
 		longRun.CopyID = &cp.ID
-		b.record(t, ctx, longRun)
-		require.Equal(t, before, b.job(t, job.ID))
-		require.Equal(t, *longRun.FinishedAt, *b.copyOf(t, cp.ID).LastWrittenAt)
+		b.ingestRecordOK(t, ctx, longRun)
+		require.Equal(t, before, b.ingestJobRow(t, job.ID))
+		require.Equal(t, *longRun.FinishedAt, *b.ingestCopyRow(t, cp.ID).LastWrittenAt)
 	})
 }
 
@@ -247,8 +247,8 @@ func TestRecordMovesTheJob(t *testing.T) {
 			if status == store.ExecutionRunning {
 				p.FinishedAt = nil
 			}
-			b.record(t, ctx, p)
-			got := b.job(t, job.ID)
+			b.ingestRecordOK(t, ctx, p)
+			got := b.ingestJobRow(t, job.ID)
 			require.Equal(t, p.StartedAt, *got.LastRunAt)
 			due, err := NextDue(job.Schedule, job.Grace, p.StartedAt)
 			require.NoError(t, err)
@@ -290,14 +290,14 @@ func TestRecordMovesTheJob(t *testing.T) {
 		require.NoError(t, b.store.Jobs().Update(ctx, got))
 		due := *got.NextDueAt
 		b.clock.Advance(time.Hour)
-		b.record(t, ctx, b.ingestRun(job, "f5", store.ExecutionFailed, 30*time.Minute, time.Minute))
-		got = b.job(t, job.ID)
+		b.ingestRecordOK(t, ctx, b.ingestRun(job, "f5", store.ExecutionFailed, 30*time.Minute, time.Minute))
+		got = b.ingestJobRow(t, job.ID)
 		require.Equal(t, store.JobStatePaused, got.State)
 		require.Equal(t, due, *got.NextDueAt)
 		require.Equal(t, store.ExecutionFailed, got.LastResult)
 		require.Equal(t, 1, got.ConsecutiveFailures)
 		require.Equal(t, lastSuccess, *got.LastSuccessAt)
-		require.Nil(t, b.jobAlert(t, store.AlertBackupFailed, job.ID))
+		require.Nil(t, b.ingestAlert(t, store.AlertBackupFailed, job.ID))
 	})
 }
 
@@ -314,8 +314,8 @@ func TestRecordFailureAlerts(t *testing.T) {
 			b.clock.Advance(time.Hour)
 			p := b.ingestRun(job, "f"+strconv.Itoa(i), store.ExecutionFailed, 30*time.Minute, time.Minute)
 			p.Message = "exit status 1"
-			b.record(t, ctx, p)
-			a := b.jobAlert(t, store.AlertBackupFailed, job.ID)
+			b.ingestRecordOK(t, ctx, p)
+			a := b.ingestAlert(t, store.AlertBackupFailed, job.ID)
 			require.NotNil(t, a)
 			if id == "" {
 				id = a.ID
@@ -327,8 +327,8 @@ func TestRecordFailureAlerts(t *testing.T) {
 		}
 
 		b.clock.Advance(time.Hour)
-		b.record(t, ctx, b.ingestRun(job, "s", store.ExecutionSuccess, 30*time.Minute, time.Minute))
-		require.Nil(t, b.jobAlert(t, store.AlertBackupFailed, job.ID))
+		b.ingestRecordOK(t, ctx, b.ingestRun(job, "s", store.ExecutionSuccess, 30*time.Minute, time.Minute))
+		require.Nil(t, b.ingestAlert(t, store.AlertBackupFailed, job.ID))
 		a, err := b.store.Alerts().Get(ctx, id)
 		require.NoError(t, err)
 		require.Equal(t, store.AlertResolved, a.State)
@@ -336,7 +336,7 @@ func TestRecordFailureAlerts(t *testing.T) {
 
 		require.Equal(t, []string{
 			"backup_failed/opened/error", "backup_failed/escalated/critical", "backup_failed/resolved/critical",
-		}, noticeEvents(b.notices(t, ch.ID)))
+		}, ingestNoticeEvents(b.notices(t, ch.ID)))
 		require.Empty(t, b.auditActions(t))
 	})
 }
@@ -354,9 +354,9 @@ func TestRecordResolvesMissedRun(t *testing.T) {
 
 		// A warning run resolves it as well as a success would.
 		b.clock.Advance(time.Hour)
-		b.record(t, ctx, b.ingestRun(job, "w", store.ExecutionWarning, 30*time.Minute, time.Minute))
-		require.Nil(t, b.jobAlert(t, store.AlertBackupMissed, job.ID))
-		require.Equal(t, store.JobStateUp, b.job(t, job.ID).State)
+		b.ingestRecordOK(t, ctx, b.ingestRun(job, "w", store.ExecutionWarning, 30*time.Minute, time.Minute))
+		require.Nil(t, b.ingestAlert(t, store.AlertBackupMissed, job.ID))
+		require.Equal(t, store.JobStateUp, b.ingestJobRow(t, job.ID).State)
 	})
 }
 
@@ -372,15 +372,15 @@ func TestRecordAnomaly(t *testing.T) {
 			b.clock.Advance(24 * time.Hour)
 			p := b.ingestRun(job, runID, store.ExecutionSuccess, 2*time.Hour, dur)
 			p.SizeBytes = size
-			b.record(t, ctx, p)
+			b.ingestRecordOK(t, ctx, p)
 		}
 		for i := range 10 {
 			run("n"+strconv.Itoa(i), 10<<20+int64(i), 10*time.Minute)
-			require.Nil(t, b.jobAlert(t, store.AlertBackupAnomaly, job.ID))
+			require.Nil(t, b.ingestAlert(t, store.AlertBackupAnomaly, job.ID))
 		}
 
 		run("small", 1<<20, 10*time.Minute)
-		a := b.jobAlert(t, store.AlertBackupAnomaly, job.ID)
+		a := b.ingestAlert(t, store.AlertBackupAnomaly, job.ID)
 		require.NotNil(t, a)
 		require.Equal(t, store.SeverityWarning, a.Severity)
 		require.Contains(t, a.Message, "size below 50 % of the median")
@@ -388,14 +388,14 @@ func TestRecordAnomaly(t *testing.T) {
 		require.Contains(t, a.Message, "duration 10m0s (median 10m0s)")
 
 		run("slow", 10<<20, 31*time.Minute)
-		a = b.jobAlert(t, store.AlertBackupAnomaly, job.ID)
+		a = b.ingestAlert(t, store.AlertBackupAnomaly, job.ID)
 		require.NotNil(t, a)
 		require.Equal(t, 2, a.Occurrences)
 		require.Contains(t, a.Message, "duration above 3× the median")
 
 		run("normal", 10<<20, 11*time.Minute)
-		require.Nil(t, b.jobAlert(t, store.AlertBackupAnomaly, job.ID))
-		require.Equal(t, []string{"backup_anomaly/opened/warning", "backup_anomaly/resolved/warning"}, noticeEvents(b.notices(t, ch.ID)))
+		require.Nil(t, b.ingestAlert(t, store.AlertBackupAnomaly, job.ID))
+		require.Equal(t, []string{"backup_anomaly/opened/warning", "backup_anomaly/resolved/warning"}, ingestNoticeEvents(b.notices(t, ch.ID)))
 	})
 
 	t.Run("FindsTheWindowAmongFailures", func(t *testing.T) {
@@ -405,16 +405,16 @@ func TestRecordAnomaly(t *testing.T) {
 		job := b.jobFixture(t, "flaky", nil)
 		for i := range 10 {
 			b.clock.Advance(24 * time.Hour)
-			b.record(t, ctx, b.ingestRun(job, "n"+strconv.Itoa(i), store.ExecutionSuccess, 4*time.Hour, 10*time.Minute))
+			b.ingestRecordOK(t, ctx, b.ingestRun(job, "n"+strconv.Itoa(i), store.ExecutionSuccess, 4*time.Hour, 10*time.Minute))
 			for f := range 3 {
-				b.record(t, ctx, b.ingestRun(job, "f"+strconv.Itoa(i)+"-"+strconv.Itoa(f), store.ExecutionFailed, 3*time.Hour-time.Duration(f)*time.Minute, time.Minute))
+				b.ingestRecordOK(t, ctx, b.ingestRun(job, "f"+strconv.Itoa(i)+"-"+strconv.Itoa(f), store.ExecutionFailed, 3*time.Hour-time.Duration(f)*time.Minute, time.Minute))
 			}
 		}
 		b.clock.Advance(24 * time.Hour)
 		p := b.ingestRun(job, "small", store.ExecutionSuccess, time.Hour, 10*time.Minute)
 		p.SizeBytes = 1
-		b.record(t, ctx, p)
-		a := b.jobAlert(t, store.AlertBackupAnomaly, job.ID)
+		b.ingestRecordOK(t, ctx, p)
+		a := b.ingestAlert(t, store.AlertBackupAnomaly, job.ID)
 		require.NotNil(t, a)
 		require.Contains(t, a.Message, "over the last 10 successes")
 	})
@@ -426,13 +426,13 @@ func TestRecordAnomaly(t *testing.T) {
 		job := b.jobFixture(t, "erp-db", nil)
 		for i := range AnomalyMinSamplesDefault - 1 {
 			b.clock.Advance(24 * time.Hour)
-			b.record(t, ctx, b.ingestRun(job, "n"+strconv.Itoa(i), store.ExecutionSuccess, time.Hour, time.Minute))
+			b.ingestRecordOK(t, ctx, b.ingestRun(job, "n"+strconv.Itoa(i), store.ExecutionSuccess, time.Hour, time.Minute))
 		}
 		b.clock.Advance(24 * time.Hour)
 		p := b.ingestRun(job, "tiny", store.ExecutionSuccess, time.Hour, time.Minute)
 		p.SizeBytes = 1
-		b.record(t, ctx, p)
-		require.Nil(t, b.jobAlert(t, store.AlertBackupAnomaly, job.ID))
+		b.ingestRecordOK(t, ctx, p)
+		require.Nil(t, b.ingestAlert(t, store.AlertBackupAnomaly, job.ID))
 	})
 }
 
@@ -459,8 +459,8 @@ func TestRecordWritesCopiesAndReevaluatesCompliance(t *testing.T) {
 		b := setup(t, kind, nil)
 		ctx := t.Context()
 		job := b.jobFixture(t, "erp-db", nil)
-		disk := b.copyFixture(t, job, "disk", func(c *store.Copy) { c.Encrypted = true })
-		cloud := b.copyFixture(t, job, "cloud", func(c *store.Copy) {
+		disk := b.ingestCopyFixture(t, job, "disk", func(c *store.Copy) { c.Encrypted = true })
+		cloud := b.ingestCopyFixture(t, job, "cloud", func(c *store.Copy) {
 			c.Role, c.MediaType, c.Offsite, c.Immutable, c.Encrypted = store.CopyRoleOffsite, store.MediaCloudObject, true, true, true
 		})
 		require.NoError(t, b.store.VerificationTests().Create(ctx, &store.VerificationTest{
@@ -482,12 +482,12 @@ func TestRecordWritesCopiesAndReevaluatesCompliance(t *testing.T) {
 			p := b.ingestRun(job, runID, result, 20*time.Minute, 10*time.Minute)
 			p.CopyID = &c.ID
 			p.SizeBytes = 5 << 30
-			b.record(t, ctx, p)
+			b.ingestRecordOK(t, ctx, p)
 			return p
 		}
 
 		p := write("disk-1", disk, store.ExecutionSuccess)
-		c := b.copyOf(t, disk.ID)
+		c := b.ingestCopyRow(t, disk.ID)
 		require.Equal(t, *p.FinishedAt, *c.LastWrittenAt)
 		require.Equal(t, int64(5<<30), c.LastSizeBytes)
 		require.Equal(t, store.CopyStatusOK, c.Status)
@@ -495,7 +495,7 @@ func TestRecordWritesCopiesAndReevaluatesCompliance(t *testing.T) {
 
 		write("cloud-1", cloud, store.ExecutionSuccess)
 		require.Equal(t, store.ComplianceCompliant, status())
-		require.Nil(t, b.jobAlert(t, store.AlertComplianceViolation, job.ID))
+		require.Nil(t, b.ingestAlert(t, store.AlertComplianceViolation, job.ID))
 
 		// A fresh copy written again changes nothing compliance reads.
 		before, err := b.store.Compliance().GetState(ctx, store.SubjectJob, job.ID)
@@ -507,12 +507,12 @@ func TestRecordWritesCopiesAndReevaluatesCompliance(t *testing.T) {
 
 		// A failed write fails the copy, and with it the "0".
 		write("cloud-2", cloud, store.ExecutionFailed)
-		require.Equal(t, store.CopyStatusFailed, b.copyOf(t, cloud.ID).Status)
+		require.Equal(t, store.CopyStatusFailed, b.ingestCopyRow(t, cloud.ID).Status)
 		require.Equal(t, store.ComplianceNonCompliant, status())
-		require.NotNil(t, b.jobAlert(t, store.AlertComplianceViolation, job.ID))
+		require.NotNil(t, b.ingestAlert(t, store.AlertComplianceViolation, job.ID))
 
 		write("cloud-3", cloud, store.ExecutionSuccess)
-		require.Equal(t, store.CopyStatusOK, b.copyOf(t, cloud.ID).Status)
+		require.Equal(t, store.CopyStatusOK, b.ingestCopyRow(t, cloud.ID).Status)
 		require.Equal(t, store.ComplianceCompliant, status())
 
 		// A copy gone stale is fresh again after a write.
@@ -555,11 +555,11 @@ func TestRecordHonoursKeyJobBinding(t *testing.T) {
 			_, err := b.svc.Executions().Record(ctx, p)
 			require.ErrorIs(t, err, ErrKeyJobMismatch, name)
 		}
-		require.Empty(t, b.runs(t, other.ID))
+		require.Empty(t, b.ingestRuns(t, other.ID))
 
 		p := b.ingestRun(mine, "x", store.ExecutionSuccess, time.Hour, time.Minute)
 		p.JobID, p.JobName = "", "MINE"
-		res := b.record(t, ctx, p)
+		res := b.ingestRecordOK(t, ctx, p)
 		require.Equal(t, mine.ID, res.Execution.JobID)
 		require.Equal(t, key.ID, *res.Execution.APIKeyID)
 		stored, err := b.svc.Executions().Get(t.Context(), res.Execution.ID)
@@ -577,7 +577,7 @@ func TestRecordRejectsBadInput(t *testing.T) {
 		ctx := t.Context()
 		job := b.jobFixture(t, "erp-db", nil)
 		otherJob := b.jobFixture(t, "other", nil)
-		foreign := b.copyFixture(t, otherJob, "nas", nil)
+		foreign := b.ingestCopyFixture(t, otherJob, "nas", nil)
 		now := b.svc.Now()
 		future := now.Add(IngestFutureSkew + time.Second)
 		past := now.Add(-2 * time.Hour)
@@ -621,13 +621,13 @@ func TestRecordRejectsBadInput(t *testing.T) {
 			require.ErrorAs(t, err, &ve, tt.name)
 			require.Contains(t, ve.Fields, tt.field, tt.name)
 		}
-		require.Empty(t, b.runs(t, job.ID))
-		require.Empty(t, b.runs(t, otherJob.ID))
-		require.Equal(t, store.JobStateNew, b.job(t, job.ID).State)
+		require.Empty(t, b.ingestRuns(t, job.ID))
+		require.Empty(t, b.ingestRuns(t, otherJob.ID))
+		require.Equal(t, store.JobStateNew, b.ingestJobRow(t, job.ID).State)
 
 		p := b.ingestRun(job, "", store.ExecutionSuccess, time.Hour, 10*time.Minute)
 		p.CopyID = &empty
-		res := b.record(t, ctx, p)
+		res := b.ingestRecordOK(t, ctx, p)
 		require.NotEmpty(t, res.Execution.RunID, "a run ID is made when none is given")
 		require.Nil(t, res.Execution.CopyID)
 	})
@@ -665,12 +665,12 @@ func TestRecordBatch(t *testing.T) {
 		require.False(t, res[5].Created)
 		require.Equal(t, res[4].Execution.ID, res[5].Execution.ID)
 
-		runs := b.runs(t, job.ID)
+		runs := b.ingestRuns(t, job.ID)
 		require.Len(t, runs, 2)
-		got := b.job(t, job.ID)
+		got := b.ingestJobRow(t, job.ID)
 		require.Equal(t, store.JobStateUp, got.State)
 		require.Zero(t, got.ConsecutiveFailures)
-		require.Nil(t, b.jobAlert(t, store.AlertBackupFailed, job.ID), "the failure was resolved by the later success")
+		require.Nil(t, b.ingestAlert(t, store.AlertBackupFailed, job.ID), "the failure was resolved by the later success")
 
 		_, err = b.svc.Executions().RecordBatch(ctx, nil)
 		require.ErrorAs(t, err, &ve)
@@ -687,8 +687,8 @@ func TestListExecutions(t *testing.T) {
 	b := setup(t, dbopen.SQLite, nil)
 	ctx := t.Context()
 	job := b.jobFixture(t, "erp-db", nil)
-	b.record(t, ctx, b.ingestRun(job, "a", store.ExecutionSuccess, 2*time.Hour, time.Minute))
-	b.record(t, ctx, b.ingestRun(job, "b", store.ExecutionFailed, time.Hour, time.Minute))
+	b.ingestRecordOK(t, ctx, b.ingestRun(job, "a", store.ExecutionSuccess, 2*time.Hour, time.Minute))
+	b.ingestRecordOK(t, ctx, b.ingestRun(job, "b", store.ExecutionFailed, time.Hour, time.Minute))
 	page, err := b.svc.Executions().List(ctx, store.ListExecutionsParams{JobID: job.ID, Status: store.ExecutionFailed})
 	require.NoError(t, err)
 	require.Len(t, page.Items, 1)
@@ -710,7 +710,7 @@ func TestRecordQueryBudget(t *testing.T) {
 		require.NoError(t, err)
 		ctx := t.Context()
 		job := b.jobFixture(t, "erp-db", nil)
-		cp := b.copyFixture(t, job, "nas", nil)
+		cp := b.ingestCopyFixture(t, job, "nas", nil)
 		run := func(runID string, status store.ExecutionStatus) int64 {
 			t.Helper()
 			b.clock.Advance(time.Hour)
@@ -734,14 +734,14 @@ func TestRecordQueryBudget(t *testing.T) {
 		require.EqualValues(t, 4, run("start", store.ExecutionRunning))
 		qc.Reset()
 		_, err = svc.Executions().Record(ctx, RecordParams{JobID: job.ID, RunID: "steady", Status: store.ExecutionSuccess,
-			StartedAt: b.svc.Now().Add(-30 * time.Minute), FinishedAt: ptrTo(b.svc.Now().Add(-20 * time.Minute))})
+			StartedAt: b.svc.Now().Add(-30 * time.Minute), FinishedAt: ingestPtr(b.svc.Now().Add(-20 * time.Minute))})
 		require.NoError(t, err)
 		// A repeat: job, insert skipped, stored row read; nothing else.
 		require.EqualValues(t, 3, qc.Count())
 	})
 }
 
-func ptrTo[T any](v T) *T { return &v }
+func ingestPtr[T any](v T) *T { return &v }
 
 func TestRecordConcurrently(t *testing.T) {
 	t.Parallel()
@@ -773,11 +773,11 @@ func TestRecordConcurrently(t *testing.T) {
 		}
 		total := 0
 		for _, job := range jobs {
-			n := len(b.runs(t, job.ID))
+			n := len(b.ingestRuns(t, job.ID))
 			total += n
-			got := b.job(t, job.ID)
+			got := b.ingestJobRow(t, job.ID)
 			require.Equal(t, n, got.ConsecutiveFailures, "every failure counted once")
-			a := b.jobAlert(t, store.AlertBackupFailed, job.ID)
+			a := b.ingestAlert(t, store.AlertBackupFailed, job.ID)
 			require.NotNil(t, a)
 			require.Equal(t, n, a.Occurrences)
 			require.Equal(t, store.SeverityCritical, a.Severity)

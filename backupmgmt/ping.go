@@ -51,10 +51,10 @@ func (k PingKind) Valid() bool {
 // for the start it completes, for a job without a max runtime.
 const PingRunWindowDefault = 24 * time.Hour
 
-// pingRunIDPrefix marks the run IDs made for pings without a rid: a finish
+// ingestPingRunIDPrefix marks the run IDs made for pings without a rid: a finish
 // without a rid completes only such a start, as healthchecks.io pairs
 // events without a rid only with each other.
-const pingRunIDPrefix = "ping-"
+const ingestPingRunIDPrefix = "ping-"
 
 // PingParams is one ping.
 type PingParams struct {
@@ -106,7 +106,7 @@ type PingResult struct {
 // audited.
 func (pg *Pings) Ping(ctx context.Context, p PingParams) (*PingResult, error) {
 	s := (*Service)(pg)
-	status, err := pingStatus(p)
+	status, err := ingestPingStatus(p)
 	if err != nil {
 		return nil, err
 	}
@@ -130,14 +130,14 @@ func (pg *Pings) Ping(ctx context.Context, p PingParams) (*PingResult, error) {
 		Status:     status,
 		StartedAt:  at,
 		Source:     store.SourcePing,
-		Message:    pingMessage(text, p),
+		Message:    ingestPingMessage(text, p),
 		LogExcerpt: store.TruncateTextTail(text, store.MaxLogExcerptLen),
 		RunID:      p.RunID,
 		CreatedAt:  s.Now(),
 	}
 	if e.RunID == "" {
 		// Made outside the transaction, so that a retry records the same run.
-		e.RunID = pingRunIDPrefix + s.cfg.NewID()
+		e.RunID = ingestPingRunIDPrefix + s.cfg.NewID()
 	}
 	if status != store.ExecutionRunning {
 		e.FinishedAt = &at
@@ -153,7 +153,7 @@ func (pg *Pings) Ping(ctx context.Context, p PingParams) (*PingResult, error) {
 		}
 		run := *e
 		run.JobID = job.ID
-		res, err := s.pingRecord(ctx, tx, job, &run, p.RunID != "")
+		res, err := s.ingestPingRecord(ctx, tx, job, &run, p.RunID != "")
 		if err != nil {
 			return err
 		}
@@ -166,9 +166,9 @@ func (pg *Pings) Ping(ctx context.Context, p PingParams) (*PingResult, error) {
 	return out, nil
 }
 
-// pingRecord records ping run e of job inside tx: a start as it is, a
+// ingestPingRecord records ping run e of job inside tx: a start as it is, a
 // finish completing its start when there is one.
-func (s *Service) pingRecord(ctx context.Context, tx store.Repos, job *store.Job, e *store.Execution, hasRID bool) (*RecordResult, error) {
+func (s *Service) ingestPingRecord(ctx context.Context, tx store.Repos, job *store.Job, e *store.Execution, hasRID bool) (*RecordResult, error) {
 	if e.Status == store.ExecutionRunning {
 		return s.ingestExecution(ctx, tx, job, nil, e)
 	}
@@ -186,7 +186,7 @@ func (s *Service) pingRecord(ctx context.Context, tx store.Repos, job *store.Job
 		}
 	} else {
 		var err error
-		if start, err = s.pingOpenStart(ctx, tx, job, e.StartedAt); err != nil {
+		if start, err = s.ingestPingOpenStart(ctx, tx, job, e.StartedAt); err != nil {
 			return nil, err
 		}
 	}
@@ -203,9 +203,9 @@ func (s *Service) pingRecord(ctx context.Context, tx store.Repos, job *store.Job
 	return s.ingestComplete(ctx, tx, job, nil, start, e)
 }
 
-// pingOpenStart returns the latest running execution of job started by a
+// ingestPingOpenStart returns the latest running execution of job started by a
 // ping without rid within the job's max runtime before at, or nil.
-func (s *Service) pingOpenStart(ctx context.Context, tx store.Repos, job *store.Job, at time.Time) (*store.Execution, error) {
+func (s *Service) ingestPingOpenStart(ctx context.Context, tx store.Repos, job *store.Job, at time.Time) (*store.Execution, error) {
 	window := job.MaxRuntime
 	if window <= 0 {
 		window = PingRunWindowDefault
@@ -220,15 +220,15 @@ func (s *Service) pingOpenStart(ctx context.Context, tx store.Repos, job *store.
 		return nil, fmt.Errorf("backupmgmt: find running ping: %w", err)
 	}
 	for i := range page.Items {
-		if strings.HasPrefix(page.Items[i].RunID, pingRunIDPrefix) {
+		if strings.HasPrefix(page.Items[i].RunID, ingestPingRunIDPrefix) {
 			return &page.Items[i], nil
 		}
 	}
 	return nil, nil
 }
 
-// pingStatus checks p and returns the status its run gets.
-func pingStatus(p PingParams) (store.ExecutionStatus, error) {
+// ingestPingStatus checks p and returns the status its run gets.
+func ingestPingStatus(p PingParams) (store.ExecutionStatus, error) {
 	f := ingestFields{}
 	var status store.ExecutionStatus
 	switch p.Kind {
@@ -259,9 +259,9 @@ func pingStatus(p PingParams) (store.ExecutionStatus, error) {
 	return status, f.err()
 }
 
-// pingMessage is the first non-empty line of the body, or for a failing
+// ingestPingMessage is the first non-empty line of the body, or for a failing
 // exit code without one, the code.
-func pingMessage(body string, p PingParams) string {
+func ingestPingMessage(body string, p PingParams) string {
 	for line := range strings.Lines(body) {
 		if line = strings.TrimSpace(line); line != "" {
 			return store.TruncateText(line, store.MaxMessageLen)

@@ -14,7 +14,7 @@ import (
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
 )
 
-func (b *testBundle) ping(t *testing.T, p PingParams) *PingResult {
+func (b *testBundle) ingestPing(t *testing.T, p PingParams) *PingResult {
 	t.Helper()
 	res, err := b.svc.Pings().Ping(t.Context(), p)
 	require.NoError(t, err)
@@ -29,15 +29,15 @@ func TestPingPairsStartAndFinish(t *testing.T) {
 		tok := job.PingToken
 
 		started := b.svc.Now()
-		start := b.ping(t, PingParams{Token: tok, Kind: PingStart})
+		start := b.ingestPing(t, PingParams{Token: tok, Kind: PingStart})
 		require.True(t, start.Created)
 		require.Equal(t, store.ExecutionRunning, start.Execution.Status)
 		require.Equal(t, store.SourcePing, start.Execution.Source)
 		require.Equal(t, started, start.Execution.StartedAt)
-		require.Equal(t, store.JobStateRunning, b.job(t, job.ID).State)
+		require.Equal(t, store.JobStateRunning, b.ingestJobRow(t, job.ID).State)
 
 		b.clock.Advance(10 * time.Minute)
-		done := b.ping(t, PingParams{Token: tok, Kind: PingSuccess, Body: []byte("archive created\nstats...")})
+		done := b.ingestPing(t, PingParams{Token: tok, Kind: PingSuccess, Body: []byte("archive created\nstats...")})
 		require.False(t, done.Created)
 		require.True(t, done.Completed)
 		require.Equal(t, start.Execution.ID, done.Execution.ID)
@@ -46,19 +46,19 @@ func TestPingPairsStartAndFinish(t *testing.T) {
 		require.Equal(t, b.svc.Now(), *done.Execution.FinishedAt)
 		require.Equal(t, "archive created", done.Execution.Message)
 		require.Equal(t, "archive created\nstats...", done.Execution.LogExcerpt)
-		got := b.job(t, job.ID)
+		got := b.ingestJobRow(t, job.ID)
 		require.Equal(t, store.JobStateUp, got.State)
 		require.Equal(t, b.svc.Now(), *got.LastSuccessAt)
 
 		// A finish with nothing running is a run of its own, at the ping.
 		b.clock.Advance(time.Hour)
-		lone := b.ping(t, PingParams{Token: tok, Kind: PingFail})
+		lone := b.ingestPing(t, PingParams{Token: tok, Kind: PingFail})
 		require.True(t, lone.Created)
 		require.Equal(t, store.ExecutionFailed, lone.Execution.Status)
 		require.Equal(t, lone.Execution.StartedAt, *lone.Execution.FinishedAt)
-		require.Equal(t, store.JobStateFailed, b.job(t, job.ID).State)
-		require.NotNil(t, b.jobAlert(t, store.AlertBackupFailed, job.ID))
-		require.Len(t, b.runs(t, job.ID), 2)
+		require.Equal(t, store.JobStateFailed, b.ingestJobRow(t, job.ID).State)
+		require.NotNil(t, b.ingestAlert(t, store.AlertBackupFailed, job.ID))
+		require.Len(t, b.ingestRuns(t, job.ID), 2)
 		require.Empty(t, b.auditActions(t))
 	})
 }
@@ -70,43 +70,43 @@ func TestPingPairsByRID(t *testing.T) {
 		job := b.jobFixture(t, "runitor", nil)
 		tok := job.PingToken
 
-		a := b.ping(t, PingParams{Token: tok, Kind: PingStart, RunID: "rid-a"})
+		a := b.ingestPing(t, PingParams{Token: tok, Kind: PingStart, RunID: "rid-a"})
 		b.clock.Advance(time.Minute)
-		bb := b.ping(t, PingParams{Token: tok, Kind: PingStart, RunID: "rid-b"})
+		bb := b.ingestPing(t, PingParams{Token: tok, Kind: PingStart, RunID: "rid-b"})
 		require.True(t, a.Created)
 		require.True(t, bb.Created)
 		require.Equal(t, "rid-a", a.Execution.RunID)
-		again := b.ping(t, PingParams{Token: tok, Kind: PingStart, RunID: "rid-a"})
+		again := b.ingestPing(t, PingParams{Token: tok, Kind: PingStart, RunID: "rid-a"})
 		require.False(t, again.Created)
 
 		// A finish without rid pairs only with a start without rid.
 		b.clock.Advance(time.Minute)
-		lone := b.ping(t, PingParams{Token: tok, Kind: PingSuccess})
+		lone := b.ingestPing(t, PingParams{Token: tok, Kind: PingSuccess})
 		require.True(t, lone.Created)
-		require.True(t, strings.HasPrefix(lone.Execution.RunID, pingRunIDPrefix))
+		require.True(t, strings.HasPrefix(lone.Execution.RunID, ingestPingRunIDPrefix))
 
 		b.clock.Advance(time.Minute)
-		fa := b.ping(t, PingParams{Token: tok, Kind: PingExit, ExitCode: 2, RunID: "rid-a"})
+		fa := b.ingestPing(t, PingParams{Token: tok, Kind: PingExit, ExitCode: 2, RunID: "rid-a"})
 		require.True(t, fa.Completed)
 		require.Equal(t, a.Execution.ID, fa.Execution.ID)
 		require.Equal(t, store.ExecutionFailed, fa.Execution.Status)
 		require.Equal(t, "exit code 2", fa.Execution.Message)
 
-		fb := b.ping(t, PingParams{Token: tok, Kind: PingExit, ExitCode: 0, RunID: "rid-b"})
+		fb := b.ingestPing(t, PingParams{Token: tok, Kind: PingExit, ExitCode: 0, RunID: "rid-b"})
 		require.True(t, fb.Completed)
 		require.Equal(t, store.ExecutionSuccess, fb.Execution.Status)
 
 		// A repeated finish changes nothing.
-		rep := b.ping(t, PingParams{Token: tok, Kind: PingFail, RunID: "rid-b"})
+		rep := b.ingestPing(t, PingParams{Token: tok, Kind: PingFail, RunID: "rid-b"})
 		require.False(t, rep.Created)
 		require.False(t, rep.Completed)
 		require.Equal(t, store.ExecutionSuccess, rep.Execution.Status)
 
 		// A finish with an unknown rid is a run of its own with that rid.
-		own := b.ping(t, PingParams{Token: tok, Kind: PingSuccess, RunID: "rid-c"})
+		own := b.ingestPing(t, PingParams{Token: tok, Kind: PingSuccess, RunID: "rid-c"})
 		require.True(t, own.Created)
 		require.Equal(t, "rid-c", own.Execution.RunID)
-		require.Len(t, b.runs(t, job.ID), 4)
+		require.Len(t, b.ingestRuns(t, job.ID), 4)
 	})
 }
 
@@ -115,9 +115,9 @@ func TestPingFinishLooksBackOnlyWithinMaxRuntime(t *testing.T) {
 	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
 		b := setup(t, kind, nil)
 		job := b.jobFixture(t, "slow", func(j *store.Job) { j.MaxRuntime = 2 * time.Hour })
-		start := b.ping(t, PingParams{Token: job.PingToken, Kind: PingStart})
+		start := b.ingestPing(t, PingParams{Token: job.PingToken, Kind: PingStart})
 		b.clock.Advance(2*time.Hour + time.Second)
-		fin := b.ping(t, PingParams{Token: job.PingToken, Kind: PingSuccess})
+		fin := b.ingestPing(t, PingParams{Token: job.PingToken, Kind: PingSuccess})
 		require.True(t, fin.Created, "the start is too old to pair")
 		stored, err := b.svc.Executions().Get(t.Context(), start.Execution.ID)
 		require.NoError(t, err)
@@ -135,7 +135,7 @@ func TestPingExitCodes(t *testing.T) {
 			want store.ExecutionStatus
 		}{{0, store.ExecutionSuccess}, {1, store.ExecutionFailed}, {255, store.ExecutionFailed}} {
 			b.clock.Advance(time.Minute)
-			res := b.ping(t, PingParams{Token: job.PingToken, Kind: PingExit, ExitCode: tt.code})
+			res := b.ingestPing(t, PingParams{Token: job.PingToken, Kind: PingExit, ExitCode: tt.code})
 			require.Equal(t, tt.want, res.Execution.Status, "exit %d", tt.code)
 		}
 		for _, code := range []int{256, -1} {
@@ -144,8 +144,8 @@ func TestPingExitCodes(t *testing.T) {
 			require.ErrorAs(t, err, &ve)
 			require.Contains(t, ve.Fields, "exit_code")
 		}
-		require.Len(t, b.runs(t, job.ID), 3)
-		require.Equal(t, 2, b.job(t, job.ID).ConsecutiveFailures)
+		require.Len(t, b.ingestRuns(t, job.ID), 3)
+		require.Equal(t, 2, b.ingestJobRow(t, job.ID).ConsecutiveFailures)
 	})
 }
 
@@ -155,7 +155,7 @@ func TestPingKeepsTheBodyTail(t *testing.T) {
 		b := setup(t, kind, nil)
 		job := b.jobFixture(t, "noisy", nil)
 		body := "\n  first line  \r\n" + strings.Repeat("x", store.MaxLogExcerptLen+100) + "\xff\x00 tail"
-		res := b.ping(t, PingParams{Token: job.PingToken, Kind: PingFail, Body: []byte(body)})
+		res := b.ingestPing(t, PingParams{Token: job.PingToken, Kind: PingFail, Body: []byte(body)})
 		e, err := b.svc.Executions().Get(t.Context(), res.Execution.ID)
 		require.NoError(t, err)
 		require.Equal(t, "first line", e.Message)
@@ -170,14 +170,14 @@ func TestPingLogAndBadPings(t *testing.T) {
 	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
 		b := setup(t, kind, nil)
 		job := b.jobFixture(t, "quiet", nil)
-		b.ping(t, PingParams{Token: job.PingToken, Kind: PingStart})
-		before := b.job(t, job.ID)
+		b.ingestPing(t, PingParams{Token: job.PingToken, Kind: PingStart})
+		before := b.ingestJobRow(t, job.ID)
 
-		res := b.ping(t, PingParams{Token: job.PingToken, Kind: PingLog, Body: []byte("50% done")})
+		res := b.ingestPing(t, PingParams{Token: job.PingToken, Kind: PingLog, Body: []byte("50% done")})
 		require.True(t, res.LogIgnored)
 		require.Nil(t, res.Execution)
-		require.Equal(t, before, b.job(t, job.ID))
-		runs := b.runs(t, job.ID)
+		require.Equal(t, before, b.ingestJobRow(t, job.ID))
+		runs := b.ingestRuns(t, job.ID)
 		require.Len(t, runs, 1)
 		require.Empty(t, runs[0].LogExcerpt)
 
@@ -195,7 +195,7 @@ func TestPingLogAndBadPings(t *testing.T) {
 		_, err = b.svc.Pings().Ping(t.Context(), PingParams{Token: job.PingToken, Kind: PingStart, RunID: " padded "})
 		require.ErrorAs(t, err, &ve)
 		require.Contains(t, ve.Fields, "rid")
-		require.Len(t, b.runs(t, job.ID), 1)
+		require.Len(t, b.ingestRuns(t, job.ID), 1)
 		require.Empty(t, b.auditActions(t))
 	})
 }
@@ -207,14 +207,14 @@ func TestPingToAPausedJob(t *testing.T) {
 		job := b.jobFixture(t, "paused", func(j *store.Job) { j.Paused, j.State = true, store.JobStatePaused })
 		due := *job.NextDueAt
 		b.clock.Advance(time.Hour)
-		res := b.ping(t, PingParams{Token: job.PingToken, Kind: PingExit, ExitCode: 1})
+		res := b.ingestPing(t, PingParams{Token: job.PingToken, Kind: PingExit, ExitCode: 1})
 		require.True(t, res.Created)
-		got := b.job(t, job.ID)
+		got := b.ingestJobRow(t, job.ID)
 		require.True(t, got.Paused)
 		require.Equal(t, store.JobStatePaused, got.State)
 		require.Equal(t, due, *got.NextDueAt)
 		require.Equal(t, store.ExecutionFailed, got.LastResult)
-		require.Nil(t, b.jobAlert(t, store.AlertBackupFailed, job.ID))
+		require.Nil(t, b.ingestAlert(t, store.AlertBackupFailed, job.ID))
 	})
 }
 
