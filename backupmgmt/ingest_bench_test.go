@@ -2,6 +2,7 @@ package backupmgmt
 
 import (
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -21,13 +22,15 @@ import (
 func BenchmarkRecord(b *testing.B) {
 	for _, kind := range bunstoretest.Dialects {
 		b.Run(string(kind), func(b *testing.B) {
-			b.Run("SuccessWithCopy", func(b *testing.B) { ingestBenchRecord(b, kind, store.ExecutionSuccess) })
-			b.Run("Failed", func(b *testing.B) { ingestBenchRecord(b, kind, store.ExecutionFailed) })
+			b.Run("SuccessWithCopy", func(b *testing.B) { ingestBenchRecord(b, kind, store.ExecutionSuccess, 0) })
+			// Tools send their output: the anomaly window reads it back.
+			b.Run("SuccessWithCopyAnd4KiBLog", func(b *testing.B) { ingestBenchRecord(b, kind, store.ExecutionSuccess, 4<<10) })
+			b.Run("Failed", func(b *testing.B) { ingestBenchRecord(b, kind, store.ExecutionFailed, 0) })
 		})
 	}
 }
 
-func ingestBenchRecord(b *testing.B, kind dbopen.Kind, status store.ExecutionStatus) {
+func ingestBenchRecord(b *testing.B, kind dbopen.Kind, status store.ExecutionStatus, logLen int) {
 	tb := setup(b, kind, nil)
 	ctx := b.Context()
 	job := tb.jobFixture(b, "bench", func(j *store.Job) {
@@ -43,13 +46,14 @@ func ingestBenchRecord(b *testing.B, kind dbopen.Kind, status store.ExecutionSta
 			copyID = c.ID
 		}
 	}
+	logText := strings.Repeat("processed file /srv/data/x\n", logLen/27+1)[:logLen]
 	record := func(i int) {
 		now := tb.clock.Advance(time.Minute)
 		started, finished := now.Add(-50*time.Second), now.Add(-10*time.Second)
 		p := RecordParams{
 			JobID: job.ID, RunID: "run-" + strconv.Itoa(i), Status: status,
 			StartedAt: started, FinishedAt: &finished, SizeBytes: 1 << 30, Files: 1000,
-			Message: "backup done", CopyID: &copyID, Source: store.SourceRestic,
+			Message: "backup done", CopyID: &copyID, Source: store.SourceRestic, LogExcerpt: logText,
 		}
 		res, err := tb.svc.Executions().Record(ctx, p)
 		if err != nil || !res.Created {
