@@ -3,6 +3,7 @@ package backupmgmt
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/custos-dev/custos/store"
 )
@@ -25,7 +26,7 @@ type SweepResult struct {
 //
 // Its cost grows with pages, not jobs: the active verification schedules
 // are read once (a query per LimitMax of them), then per page of LimitMax
-// active jobs one transaction reads the page, its copies, latest tests,
+// jobs one transaction reads the page, its active jobs' copies, latest tests,
 // stored states and assets (5 queries) and writes only the states that
 // changed or are older than Config.ComplianceRefresh (transitions also write
 // history and alerts). Assets are evaluated at the end over the union of
@@ -46,8 +47,10 @@ func (c *Compliance) Sweep(ctx context.Context) (SweepResult, error) {
 		return res, err
 	}
 	assetJobs := make(map[string][]AssetJobInput)
-	active := true
-	p := store.ListJobsParams{Active: &active}
+	// Every job, not only active ones: the name index serves this order,
+	// while a filter on active makes SQLite sort all jobs for every page.
+	// Inactive jobs are skipped as they come.
+	p := store.ListJobsParams{}
 	p.Limit = store.LimitMax
 	for {
 		var (
@@ -137,14 +140,17 @@ func (s *Service) sweepJobPage(ctx context.Context, tx store.Repos, p store.List
 		return sweepPage{}, 0, fmt.Errorf("backupmgmt: sweep: list jobs: %w", err)
 	}
 	out := sweepPage{next: page.NextCursor}
-	if len(page.Items) == 0 {
+	jobs := slices.DeleteFunc(page.Items, func(j store.Job) bool { return !j.Active })
+	if len(jobs) == 0 {
 		return out, 0, nil
 	}
-	ids := make([]string, len(page.Items))
+	ids := make([]string, len(jobs))
 	var assetIDs []string
-	for i, j := range page.Items {
+	seen := make(map[string]bool)
+	for i, j := range jobs {
 		ids[i] = j.ID
-		if j.AssetID != nil {
+		if j.AssetID != nil && !seen[*j.AssetID] {
+			seen[*j.AssetID] = true
 			assetIDs = append(assetIDs, *j.AssetID)
 		}
 	}
@@ -171,10 +177,10 @@ func (s *Service) sweepJobPage(ctx context.Context, tx store.Repos, p store.List
 		}
 	}
 
-	out.inputs = make([]AssetJobInput, len(page.Items))
-	byJob := make(map[string]*AssetJobInput, len(page.Items))
-	for i := range page.Items {
-		j := &page.Items[i]
+	out.inputs = make([]AssetJobInput, len(jobs))
+	byJob := make(map[string]*AssetJobInput, len(jobs))
+	for i := range jobs {
+		j := &jobs[i]
 		out.inputs[i] = AssetJobInput{Job: *j, Copies: []store.Copy{}, Schedule: schedules[j.ID]}
 		byJob[j.ID] = &out.inputs[i]
 	}
