@@ -2,8 +2,10 @@ package backupmgmt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/custos-dev/custos/store"
 )
@@ -29,16 +31,15 @@ type SweepResult struct {
 // jobs one transaction reads the page, its active jobs' copies, latest tests,
 // stored states and assets (5 queries) and writes only the states that
 // changed or are older than Config.ComplianceRefresh (transitions also write
-// history and alerts). Assets are evaluated at the end over the union of
+// history and alerts), after locking those jobs and reading their inputs
+// again (a query per job written, and 4 per page with writes). Assets are evaluated at the end over the union of
 // their active jobs gathered while paging, in pages of LimitMax assets of 2
 // queries each; an asset without active jobs is evaluated too.
 //
 // Inactive jobs are not evaluated. A state left over from when such a job
 // was active is removed by the jobs service when it deactivates the job
-// (reevaluateJob), not here. A sweep that races an ingest on PostgreSQL or
-// MariaDB may store a state read just before the ingest committed; the next
-// change or sweep puts it right. On SQLite a page's transaction serialises
-// with every writer.
+// (reevaluateJob), not here; the same goes for the state of a deleted
+// asset.
 func (c *Compliance) Sweep(ctx context.Context) (SweepResult, error) {
 	s := (*Service)(c)
 	var res SweepResult
@@ -131,9 +132,16 @@ type sweepPage struct {
 	next   string
 }
 
-// sweepJobPage evaluates one page of active jobs inside tx and stores what
-// changed. It returns the page's inputs for the asset pass, and how many
-// states changed.
+// sweepJobPage evaluates one page of jobs inside tx and stores what
+// changed. It returns the page's active jobs with their inputs for the
+// asset pass, and how many states changed.
+//
+// The page is read in 5 queries without locks. The jobs whose state is to
+// be written are then locked (a Get each) and their inputs read again (4
+// queries): an ingest or edit of such a job that committed after the first
+// read is seen, and one under way waits for this transaction, so the sweep
+// never overwrites a newer state with one computed from older inputs. The
+// verification schedules stay those read at the start of the sweep.
 func (s *Service) sweepJobPage(ctx context.Context, tx store.Repos, p store.ListJobsParams, schedules map[string]*store.VerificationSchedule) (sweepPage, int, error) {
 	page, err := tx.Jobs().List(ctx, p)
 	if err != nil {
@@ -143,6 +151,92 @@ func (s *Service) sweepJobPage(ctx context.Context, tx store.Repos, p store.List
 	jobs := slices.DeleteFunc(page.Items, func(j store.Job) bool { return !j.Active })
 	if len(jobs) == 0 {
 		return out, 0, nil
+	}
+	batch, err := s.sweepLoad(ctx, tx, jobs, schedules)
+	if err != nil {
+		return out, 0, err
+	}
+	now := s.Now()
+	var dirty []store.Job
+	for i := range batch.inputs {
+		in := &batch.inputs[i]
+		ev := s.sweepEvaluate(in, batch.assets, now)
+		if s.sweepWouldStore(ev, in.Job.ID, batch.prev[in.Job.ID], now) {
+			dirty = append(dirty, in.Job)
+		}
+	}
+	out.inputs = batch.inputs
+	if len(dirty) == 0 {
+		return out, 0, nil
+	}
+
+	locked := make([]store.Job, 0, len(dirty))
+	for _, j := range dirty {
+		fresh, err := tx.Jobs().Get(ctx, j.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return out, 0, fmt.Errorf("backupmgmt: sweep: lock job %s: %w", j.ID, err)
+		}
+		if fresh.Active {
+			locked = append(locked, *fresh)
+		}
+	}
+	again, err := s.sweepLoad(ctx, tx, locked, schedules)
+	if err != nil {
+		return out, 0, err
+	}
+	changed := 0
+	reread := make(map[string]AssetJobInput, len(again.inputs))
+	for i := range again.inputs {
+		in := &again.inputs[i]
+		reread[in.Job.ID] = *in
+		var asset *store.Asset
+		if in.Job.AssetID != nil {
+			asset = again.assets[*in.Job.AssetID]
+		}
+		id := in.Job.ID
+		_, ch, err := s.storeCompliance(ctx, tx, s.sweepEvaluate(in, again.assets, now), store.SubjectJob, id,
+			again.prev[id], complianceAlertTarget{jobID: &id, name: in.Job.Name, asset: asset})
+		if err != nil {
+			return out, 0, err
+		}
+		if ch {
+			changed++
+		}
+	}
+	// The asset pass works on what was written: re-read inputs replace the
+	// first ones, and jobs gone or deactivated meanwhile drop out.
+	isDirty := make(map[string]bool, len(dirty))
+	for _, j := range dirty {
+		isDirty[j.ID] = true
+	}
+	out.inputs = slices.DeleteFunc(out.inputs, func(in AssetJobInput) bool {
+		_, ok := reread[in.Job.ID]
+		return isDirty[in.Job.ID] && !ok
+	})
+	for i := range out.inputs {
+		if in, ok := reread[out.inputs[i].Job.ID]; ok {
+			out.inputs[i] = in
+		}
+	}
+	return out, changed, nil
+}
+
+// sweepBatch is what the evaluation of some jobs needs, read in bulk.
+type sweepBatch struct {
+	inputs []AssetJobInput
+	prev   map[string]*store.ComplianceState
+	assets map[string]*store.Asset
+}
+
+// sweepLoad reads the copies, latest tests, stored states and assets of
+// jobs: 4 queries (3 when none has an asset), none for no jobs.
+func (s *Service) sweepLoad(ctx context.Context, tx store.Repos, jobs []store.Job, schedules map[string]*store.VerificationSchedule) (sweepBatch, error) {
+	out := sweepBatch{prev: map[string]*store.ComplianceState{}, assets: map[string]*store.Asset{}}
+	if len(jobs) == 0 {
+		return out, nil
 	}
 	ids := make([]string, len(jobs))
 	var assetIDs []string
@@ -156,33 +250,30 @@ func (s *Service) sweepJobPage(ctx context.Context, tx store.Repos, p store.List
 	}
 	copies, err := tx.Copies().ListByJobs(ctx, ids)
 	if err != nil {
-		return out, 0, fmt.Errorf("backupmgmt: sweep: list copies: %w", err)
+		return out, fmt.Errorf("backupmgmt: sweep: list copies: %w", err)
 	}
 	tests, err := tx.VerificationTests().LatestByJobs(ctx, ids)
 	if err != nil {
-		return out, 0, fmt.Errorf("backupmgmt: sweep: latest tests: %w", err)
+		return out, fmt.Errorf("backupmgmt: sweep: latest tests: %w", err)
 	}
 	states, err := tx.Compliance().GetStates(ctx, store.SubjectJob, ids)
 	if err != nil {
-		return out, 0, fmt.Errorf("backupmgmt: sweep: job states: %w", err)
+		return out, fmt.Errorf("backupmgmt: sweep: job states: %w", err)
 	}
-	assets := map[string]*store.Asset{}
 	if len(assetIDs) > 0 {
 		list, err := tx.Assets().GetMany(ctx, assetIDs)
 		if err != nil {
-			return out, 0, fmt.Errorf("backupmgmt: sweep: assets: %w", err)
+			return out, fmt.Errorf("backupmgmt: sweep: assets: %w", err)
 		}
 		for i := range list {
-			assets[list[i].ID] = &list[i]
+			out.assets[list[i].ID] = &list[i]
 		}
 	}
-
 	out.inputs = make([]AssetJobInput, len(jobs))
 	byJob := make(map[string]*AssetJobInput, len(jobs))
 	for i := range jobs {
-		j := &jobs[i]
-		out.inputs[i] = AssetJobInput{Job: *j, Copies: []store.Copy{}, Schedule: schedules[j.ID]}
-		byJob[j.ID] = &out.inputs[i]
+		out.inputs[i] = AssetJobInput{Job: jobs[i], Copies: []store.Copy{}, Schedule: schedules[jobs[i].ID]}
+		byJob[jobs[i].ID] = &out.inputs[i]
 	}
 	for _, cp := range copies {
 		if in := byJob[cp.JobID]; in != nil {
@@ -194,34 +285,33 @@ func (s *Service) sweepJobPage(ctx context.Context, tx store.Repos, p store.List
 			in.LatestTest = &tests[i]
 		}
 	}
-	prev := make(map[string]*store.ComplianceState, len(states))
 	for i := range states {
-		prev[states[i].SubjectID] = &states[i]
+		out.prev[states[i].SubjectID] = &states[i]
 	}
+	return out, nil
+}
 
-	now := s.Now()
-	changed := 0
-	for i := range out.inputs {
-		in := &out.inputs[i]
-		var asset *store.Asset
-		if in.Job.AssetID != nil {
-			asset = assets[*in.Job.AssetID]
-		}
-		ev := Evaluate(EvaluationInput{
-			Policy: s.PolicyFor(asset), Job: in.Job, Copies: in.Copies, LatestTest: in.LatestTest,
-			Schedule: in.Schedule, Now: now, Location: s.cfg.Location,
-		})
-		id := in.Job.ID
-		_, ch, err := s.storeCompliance(ctx, tx, ev, store.SubjectJob, id, prev[id],
-			complianceAlertTarget{jobID: &id, name: in.Job.Name, asset: asset})
-		if err != nil {
-			return out, 0, err
-		}
-		if ch {
-			changed++
-		}
+// sweepEvaluate evaluates one job under its asset's policy.
+func (s *Service) sweepEvaluate(in *AssetJobInput, assets map[string]*store.Asset, now time.Time) Evaluation {
+	var asset *store.Asset
+	if in.Job.AssetID != nil {
+		asset = assets[*in.Job.AssetID]
 	}
-	return out, changed, nil
+	return Evaluate(EvaluationInput{
+		Policy: s.PolicyFor(asset), Job: in.Job, Copies: in.Copies, LatestTest: in.LatestTest,
+		Schedule: in.Schedule, Now: now, Location: s.cfg.Location,
+	})
+}
+
+// sweepWouldStore reports whether storeCompliance would write ev over prev
+// (the same test: changed content, or prev older than
+// Config.ComplianceRefresh).
+func (s *Service) sweepWouldStore(ev Evaluation, id string, prev *store.ComplianceState, now time.Time) bool {
+	if prev == nil {
+		return true
+	}
+	st := ev.State(store.SubjectJob, id, now)
+	return !complianceSameContent(prev, &st) || now.Sub(prev.EvaluatedAt) >= s.cfg.ComplianceRefresh
 }
 
 // sweepAssetPage evaluates one page of assets inside tx over the active

@@ -76,6 +76,46 @@ func sweepWrites(qc *bunstore.QueryCounter) int64 {
 	return qc.CountOf("INSERT") + qc.CountOf("UPDATE") + qc.CountOf("DELETE")
 }
 
+// sweepStaleStore hands out, in its transactions, copies as they were
+// before their last write on the first read, as a read that an ingest
+// committing just after would leave stale.
+type sweepStaleStore struct {
+	store.Store
+	stale bool
+}
+
+func (s *sweepStaleStore) InTx(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
+	return s.Store.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		return fn(ctx, sweepStaleRepos{Repos: tx, s: s})
+	})
+}
+
+type sweepStaleRepos struct {
+	store.Repos
+	s *sweepStaleStore
+}
+
+func (r sweepStaleRepos) Copies() store.CopyStore {
+	return sweepStaleCopies{CopyStore: r.Repos.Copies(), s: r.s}
+}
+
+type sweepStaleCopies struct {
+	store.CopyStore
+	s *sweepStaleStore
+}
+
+func (c sweepStaleCopies) ListByJobs(ctx context.Context, jobIDs []string) ([]store.Copy, error) {
+	out, err := c.CopyStore.ListByJobs(ctx, jobIDs)
+	if c.s.stale {
+		c.s.stale = false
+		old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i := range out {
+			out[i].LastWrittenAt = &old
+		}
+	}
+	return out, err
+}
+
 func TestComplianceSweep(t *testing.T) {
 	t.Parallel()
 
@@ -204,6 +244,29 @@ func TestComplianceSweep(t *testing.T) {
 				require.Equal(t, swept.Reasons, again.Reasons)
 				require.Len(t, b.sweepChanges(t, store.SubjectAsset, a.ID), 1)
 			}
+		})
+	})
+
+	t.Run("WritesOnlyFromInputsReadAgainUnderLock", func(t *testing.T) {
+		t.Parallel()
+		eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+			b := setup(t, kind, nil)
+			ctx := t.Context()
+			job := b.sweepFullJob(t, "erp", b.svc.Now().Add(-time.Hour), nil)
+			_, err := b.svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+
+			stale := &sweepStaleStore{Store: b.store, stale: true}
+			svc, err := New(stale, &Config{Now: b.clock.Now})
+			require.NoError(t, err)
+			res, err := svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.False(t, stale.stale, "the first read was stale")
+			require.Equal(t, SweepResult{Jobs: 1}, res, "the fresh read finds nothing changed")
+			st, err := b.svc.Compliance().State(ctx, store.SubjectJob, job.ID)
+			require.NoError(t, err)
+			require.Equal(t, store.ComplianceCompliant, st.Status)
+			require.Len(t, b.sweepChanges(t, store.SubjectJob, job.ID), 1)
 		})
 	})
 
