@@ -1,0 +1,355 @@
+package backupmgmt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/custos-dev/custos/store"
+)
+
+// SweepResult says what a compliance sweep did.
+type SweepResult struct {
+	// Jobs and Assets count the subjects evaluated.
+	Jobs   int
+	Assets int
+	// Changed counts the subjects whose stored state changed in content
+	// (status, digits, score or reasons); a state only refreshed because it
+	// was older than Config.ComplianceRefresh does not count.
+	Changed int
+}
+
+// Sweep evaluates every active job and every asset now and stores what
+// changed, as the periodic tick of DESIGN §4.3: it is what notices a copy
+// aging past its freshness window or a restore test falling due, when no
+// input changed to trigger an evaluation.
+//
+// Its cost grows with pages, not jobs: the active verification schedules
+// are read once (a query per LimitMax of them), then per page of LimitMax
+// jobs one transaction reads the page, its active jobs' copies, latest tests,
+// stored states and assets (5 queries) and writes only the states that
+// changed or are older than Config.ComplianceRefresh (transitions also write
+// history and alerts), after locking those jobs and reading their inputs
+// again (a query per job written, and 4 per page with writes). Assets are evaluated at the end over the union of
+// their active jobs gathered while paging, in pages of LimitMax assets of 2
+// queries each; an asset without active jobs is evaluated too.
+//
+// Inactive jobs are not evaluated. A state left over from when such a job
+// was active is removed by the jobs service when it deactivates the job
+// (reevaluateJob), not here; the same goes for the state of a deleted
+// asset.
+func (c *Compliance) Sweep(ctx context.Context) (SweepResult, error) {
+	s := (*Service)(c)
+	var res SweepResult
+	schedules, err := s.sweepSchedules(ctx)
+	if err != nil {
+		return res, err
+	}
+	assetJobs := make(map[string][]AssetJobInput)
+	// Every job, not only active ones: the name index serves this order,
+	// while a filter on active makes SQLite sort all jobs for every page.
+	// Inactive jobs are skipped as they come.
+	p := store.ListJobsParams{}
+	p.Limit = store.LimitMax
+	for {
+		var (
+			page    sweepPage
+			changed int
+		)
+		err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+			var err error
+			page, changed, err = s.sweepJobPage(ctx, tx, p, schedules)
+			return err
+		})
+		if err != nil {
+			return res, err
+		}
+		res.Jobs += len(page.inputs)
+		res.Changed += changed
+		for _, in := range page.inputs {
+			if in.Job.AssetID != nil {
+				assetJobs[*in.Job.AssetID] = append(assetJobs[*in.Job.AssetID], in)
+			}
+		}
+		if page.next == "" {
+			break
+		}
+		p.Cursor = page.next
+	}
+
+	ap := store.ListAssetsParams{}
+	ap.Limit = store.LimitMax
+	for {
+		var (
+			n, changed int
+			next       string
+		)
+		err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+			var err error
+			n, changed, next, err = s.sweepAssetPage(ctx, tx, ap, assetJobs)
+			return err
+		})
+		if err != nil {
+			return res, err
+		}
+		res.Assets += n
+		res.Changed += changed
+		if next == "" {
+			break
+		}
+		ap.Cursor = next
+	}
+	return res, nil
+}
+
+// sweepSchedules loads every active verification schedule by job, a query
+// per LimitMax schedules.
+func (s *Service) sweepSchedules(ctx context.Context) (map[string]*store.VerificationSchedule, error) {
+	out := make(map[string]*store.VerificationSchedule)
+	active := true
+	p := store.ListVerificationSchedulesParams{Active: &active}
+	p.Limit = store.LimitMax
+	for {
+		page, err := s.store.VerificationSchedules().List(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("backupmgmt: sweep: list verification schedules: %w", err)
+		}
+		for i := range page.Items {
+			out[page.Items[i].JobID] = &page.Items[i]
+		}
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		p.Cursor = page.NextCursor
+	}
+}
+
+// sweepPage is one page of a sweep: its jobs' inputs and the next cursor.
+type sweepPage struct {
+	inputs []AssetJobInput
+	next   string
+}
+
+// sweepJobPage evaluates one page of jobs inside tx and stores what
+// changed. It returns the page's active jobs with their inputs for the
+// asset pass, and how many states changed.
+//
+// The page is read in 5 queries without locks. The jobs whose state is to
+// be written are then locked (a Get each) and their inputs read again (4
+// queries): an ingest or edit of such a job that committed after the first
+// read is seen, and one under way waits for this transaction, so the sweep
+// never overwrites a newer state with one computed from older inputs. The
+// verification schedules stay those read at the start of the sweep.
+func (s *Service) sweepJobPage(ctx context.Context, tx store.Repos, p store.ListJobsParams, schedules map[string]*store.VerificationSchedule) (sweepPage, int, error) {
+	page, err := tx.Jobs().List(ctx, p)
+	if err != nil {
+		return sweepPage{}, 0, fmt.Errorf("backupmgmt: sweep: list jobs: %w", err)
+	}
+	out := sweepPage{next: page.NextCursor}
+	jobs := slices.DeleteFunc(page.Items, func(j store.Job) bool { return !j.Active })
+	if len(jobs) == 0 {
+		return out, 0, nil
+	}
+	batch, err := s.sweepLoad(ctx, tx, jobs, schedules)
+	if err != nil {
+		return out, 0, err
+	}
+	now := s.Now()
+	var dirty []store.Job
+	for i := range batch.inputs {
+		in := &batch.inputs[i]
+		ev := s.sweepEvaluate(in, batch.assets, now)
+		if s.sweepWouldStore(ev, in.Job.ID, batch.prev[in.Job.ID], now) {
+			dirty = append(dirty, in.Job)
+		}
+	}
+	out.inputs = batch.inputs
+	if len(dirty) == 0 {
+		return out, 0, nil
+	}
+
+	locked := make([]store.Job, 0, len(dirty))
+	for _, j := range dirty {
+		fresh, err := tx.Jobs().Get(ctx, j.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return out, 0, fmt.Errorf("backupmgmt: sweep: lock job %s: %w", j.ID, err)
+		}
+		if fresh.Active {
+			locked = append(locked, *fresh)
+		}
+	}
+	again, err := s.sweepLoad(ctx, tx, locked, schedules)
+	if err != nil {
+		return out, 0, err
+	}
+	changed := 0
+	reread := make(map[string]AssetJobInput, len(again.inputs))
+	for i := range again.inputs {
+		in := &again.inputs[i]
+		reread[in.Job.ID] = *in
+		var asset *store.Asset
+		if in.Job.AssetID != nil {
+			asset = again.assets[*in.Job.AssetID]
+		}
+		id := in.Job.ID
+		_, ch, err := s.storeCompliance(ctx, tx, s.sweepEvaluate(in, again.assets, now), store.SubjectJob, id,
+			again.prev[id], complianceAlertTarget{jobID: &id, name: in.Job.Name, asset: asset})
+		if err != nil {
+			return out, 0, err
+		}
+		if ch {
+			changed++
+		}
+	}
+	// The asset pass works on what was written: re-read inputs replace the
+	// first ones, and jobs gone or deactivated meanwhile drop out.
+	isDirty := make(map[string]bool, len(dirty))
+	for _, j := range dirty {
+		isDirty[j.ID] = true
+	}
+	out.inputs = slices.DeleteFunc(out.inputs, func(in AssetJobInput) bool {
+		_, ok := reread[in.Job.ID]
+		return isDirty[in.Job.ID] && !ok
+	})
+	for i := range out.inputs {
+		if in, ok := reread[out.inputs[i].Job.ID]; ok {
+			out.inputs[i] = in
+		}
+	}
+	return out, changed, nil
+}
+
+// sweepBatch is what the evaluation of some jobs needs, read in bulk.
+type sweepBatch struct {
+	inputs []AssetJobInput
+	prev   map[string]*store.ComplianceState
+	assets map[string]*store.Asset
+}
+
+// sweepLoad reads the copies, latest tests, stored states and assets of
+// jobs: 4 queries (3 when none has an asset), none for no jobs.
+func (s *Service) sweepLoad(ctx context.Context, tx store.Repos, jobs []store.Job, schedules map[string]*store.VerificationSchedule) (sweepBatch, error) {
+	out := sweepBatch{prev: map[string]*store.ComplianceState{}, assets: map[string]*store.Asset{}}
+	if len(jobs) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(jobs))
+	var assetIDs []string
+	seen := make(map[string]bool)
+	for i, j := range jobs {
+		ids[i] = j.ID
+		if j.AssetID != nil && !seen[*j.AssetID] {
+			seen[*j.AssetID] = true
+			assetIDs = append(assetIDs, *j.AssetID)
+		}
+	}
+	copies, err := tx.Copies().ListByJobs(ctx, ids)
+	if err != nil {
+		return out, fmt.Errorf("backupmgmt: sweep: list copies: %w", err)
+	}
+	tests, err := tx.VerificationTests().LatestByJobs(ctx, ids)
+	if err != nil {
+		return out, fmt.Errorf("backupmgmt: sweep: latest tests: %w", err)
+	}
+	states, err := tx.Compliance().GetStates(ctx, store.SubjectJob, ids)
+	if err != nil {
+		return out, fmt.Errorf("backupmgmt: sweep: job states: %w", err)
+	}
+	if len(assetIDs) > 0 {
+		list, err := tx.Assets().GetMany(ctx, assetIDs)
+		if err != nil {
+			return out, fmt.Errorf("backupmgmt: sweep: assets: %w", err)
+		}
+		for i := range list {
+			out.assets[list[i].ID] = &list[i]
+		}
+	}
+	out.inputs = make([]AssetJobInput, len(jobs))
+	byJob := make(map[string]*AssetJobInput, len(jobs))
+	for i := range jobs {
+		out.inputs[i] = AssetJobInput{Job: jobs[i], Copies: []store.Copy{}, Schedule: schedules[jobs[i].ID]}
+		byJob[jobs[i].ID] = &out.inputs[i]
+	}
+	for _, cp := range copies {
+		if in := byJob[cp.JobID]; in != nil {
+			in.Copies = append(in.Copies, cp)
+		}
+	}
+	for i := range tests {
+		if in := byJob[tests[i].JobID]; in != nil {
+			in.LatestTest = &tests[i]
+		}
+	}
+	for i := range states {
+		out.prev[states[i].SubjectID] = &states[i]
+	}
+	return out, nil
+}
+
+// sweepEvaluate evaluates one job under its asset's policy.
+func (s *Service) sweepEvaluate(in *AssetJobInput, assets map[string]*store.Asset, now time.Time) Evaluation {
+	var asset *store.Asset
+	if in.Job.AssetID != nil {
+		asset = assets[*in.Job.AssetID]
+	}
+	return Evaluate(EvaluationInput{
+		Policy: s.PolicyFor(asset), Job: in.Job, Copies: in.Copies, LatestTest: in.LatestTest,
+		Schedule: in.Schedule, Now: now, Location: s.cfg.Location,
+	})
+}
+
+// sweepWouldStore reports whether storeCompliance would write ev over prev
+// (the same test: changed content, or prev older than
+// Config.ComplianceRefresh).
+func (s *Service) sweepWouldStore(ev Evaluation, id string, prev *store.ComplianceState, now time.Time) bool {
+	if prev == nil {
+		return true
+	}
+	st := ev.State(store.SubjectJob, id, now)
+	return !complianceSameContent(prev, &st) || now.Sub(prev.EvaluatedAt) >= s.cfg.ComplianceRefresh
+}
+
+// sweepAssetPage evaluates one page of assets inside tx over the active
+// jobs gathered by the job pass, and stores what changed. It returns how
+// many assets it evaluated, how many states changed, and the next cursor.
+func (s *Service) sweepAssetPage(ctx context.Context, tx store.Repos, p store.ListAssetsParams, assetJobs map[string][]AssetJobInput) (int, int, string, error) {
+	page, err := tx.Assets().List(ctx, p)
+	if err != nil {
+		return 0, 0, "", fmt.Errorf("backupmgmt: sweep: list assets: %w", err)
+	}
+	if len(page.Items) == 0 {
+		return 0, 0, page.NextCursor, nil
+	}
+	ids := make([]string, len(page.Items))
+	for i := range page.Items {
+		ids[i] = page.Items[i].ID
+	}
+	states, err := tx.Compliance().GetStates(ctx, store.SubjectAsset, ids)
+	if err != nil {
+		return 0, 0, "", fmt.Errorf("backupmgmt: sweep: asset states: %w", err)
+	}
+	prev := make(map[string]*store.ComplianceState, len(states))
+	for i := range states {
+		prev[states[i].SubjectID] = &states[i]
+	}
+	now := s.Now()
+	changed := 0
+	for i := range page.Items {
+		a := &page.Items[i]
+		ev := EvaluateAsset(s.PolicyFor(a), assetJobs[a.ID], now, s.cfg.Location)
+		_, ch, err := s.storeCompliance(ctx, tx, ev, store.SubjectAsset, a.ID, prev[a.ID],
+			complianceAlertTarget{name: a.Name, asset: a, isAsset: true})
+		if err != nil {
+			return 0, 0, "", err
+		}
+		if ch {
+			changed++
+		}
+	}
+	return len(page.Items), changed, page.NextCursor, nil
+}

@@ -1,0 +1,324 @@
+package backupmgmt
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/custos-dev/custos/store"
+	"github.com/custos-dev/custos/store/bunstore"
+	"github.com/custos-dev/custos/store/bunstore/dbopen"
+)
+
+// sweepCounted returns a service over b's store whose statements qc counts.
+func (b *testBundle) sweepCounted(t testing.TB, cfg *Config) (*Service, *bunstore.QueryCounter) {
+	t.Helper()
+	qc := &bunstore.QueryCounter{}
+	var c Config
+	if cfg != nil {
+		c = *cfg
+	}
+	c.Now = b.clock.Now
+	svc, err := New(b.store.WithQueryHook(qc), &c)
+	require.NoError(t, err)
+	return svc, qc
+}
+
+// sweepCopy stores a copy of a job, encrypted, last written at written.
+func (b *testBundle) sweepCopy(t testing.TB, repos store.Repos, jobID, name string, media store.MediaType, written time.Time, mod func(c *store.Copy)) *store.Copy {
+	t.Helper()
+	c := &store.Copy{
+		JobID: jobID, Name: name, Role: store.CopyRolePrimary, MediaType: media,
+		Encrypted: true, LastWrittenAt: &written, Status: store.CopyStatusOK,
+	}
+	if mod != nil {
+		mod(c)
+	}
+	require.NoError(t, repos.Copies().Create(t.Context(), c))
+	return c
+}
+
+// sweepTestAt stores a passing restore test of a job.
+func (b *testBundle) sweepTestAt(t testing.TB, repos store.Repos, jobID string, at time.Time) {
+	t.Helper()
+	require.NoError(t, repos.VerificationTests().Create(t.Context(), &store.VerificationTest{
+		JobID: jobID, TestType: store.TestFullRestore, Result: store.TestSuccess, TestedAt: at,
+	}))
+}
+
+// sweepFullJob stores a job that meets the default policy while its copies,
+// written at written, are fresh: a disk copy and an immutable offsite cloud
+// copy, and a restore test a day old.
+func (b *testBundle) sweepFullJob(t testing.TB, name string, written time.Time, mod func(j *store.Job)) *store.Job {
+	t.Helper()
+	j := b.jobFixture(t, name, mod)
+	b.sweepCopy(t, b.store, j.ID, "disk", store.MediaDisk, written, nil)
+	b.sweepCopy(t, b.store, j.ID, "cloud", store.MediaCloudObject, written, func(c *store.Copy) {
+		c.Role, c.Offsite, c.Immutable = store.CopyRoleOffsite, true, true
+	})
+	b.sweepTestAt(t, b.store, j.ID, b.svc.Now().Add(-24*time.Hour))
+	return j
+}
+
+func (b *testBundle) sweepChanges(t testing.TB, subject store.SubjectType, id string) []store.ComplianceChange {
+	t.Helper()
+	p := store.ListComplianceChangesParams{SubjectType: subject, SubjectID: id}
+	p.Limit = store.LimitMax
+	page, err := b.store.Compliance().ListChanges(t.Context(), p)
+	require.NoError(t, err)
+	return page.Items
+}
+
+func sweepWrites(qc *bunstore.QueryCounter) int64 {
+	return qc.CountOf("INSERT") + qc.CountOf("UPDATE") + qc.CountOf("DELETE")
+}
+
+// sweepStaleStore hands out, in its transactions, copies as they were
+// before their last write on the first read, as a read that an ingest
+// committing just after would leave stale.
+type sweepStaleStore struct {
+	store.Store
+	stale bool
+}
+
+func (s *sweepStaleStore) InTx(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
+	return s.Store.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		return fn(ctx, sweepStaleRepos{Repos: tx, s: s})
+	})
+}
+
+type sweepStaleRepos struct {
+	store.Repos
+	s *sweepStaleStore
+}
+
+func (r sweepStaleRepos) Copies() store.CopyStore {
+	return sweepStaleCopies{CopyStore: r.Repos.Copies(), s: r.s}
+}
+
+type sweepStaleCopies struct {
+	store.CopyStore
+	s *sweepStaleStore
+}
+
+func (c sweepStaleCopies) ListByJobs(ctx context.Context, jobIDs []string) ([]store.Copy, error) {
+	out, err := c.CopyStore.ListByJobs(ctx, jobIDs)
+	if c.s.stale {
+		c.s.stale = false
+		old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i := range out {
+			out[i].LastWrittenAt = &old
+		}
+	}
+	return out, err
+}
+
+func TestComplianceSweep(t *testing.T) {
+	t.Parallel()
+
+	t.Run("TurnsAgingCopiesNonCompliantOnce", func(t *testing.T) {
+		t.Parallel()
+		eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+			b := setup(t, kind, nil)
+			ctx := t.Context()
+			job := b.sweepFullJob(t, "erp", b.svc.Now().Add(-3*24*time.Hour), func(j *store.Job) {
+				j.RPOTarget = 4 * 24 * time.Hour
+			})
+
+			res, err := b.svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{Jobs: 1, Changed: 1}, res)
+			st, err := b.svc.Compliance().State(ctx, store.SubjectJob, job.ID)
+			require.NoError(t, err)
+			require.Equal(t, store.ComplianceCompliant, st.Status, "reasons: %v", st.Reasons)
+
+			b.clock.Advance(2 * 24 * time.Hour)
+			svc, qc := b.sweepCounted(t, nil)
+			res, err = svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{Jobs: 1, Changed: 1}, res)
+			st, err = b.svc.Compliance().State(ctx, store.SubjectJob, job.ID)
+			require.NoError(t, err)
+			require.Equal(t, store.ComplianceNonCompliant, st.Status)
+			require.Contains(t, st.Reasons, store.ComplianceReason{
+				Rule: ComplianceRuleCopies, Severity: "warning", Message: "copy `disk` last written 5 days ago, limit 4",
+			})
+			changes := b.sweepChanges(t, store.SubjectJob, job.ID)
+			require.Len(t, changes, 2)
+			require.Equal(t, store.ComplianceCompliant, changes[0].From)
+			require.Equal(t, store.ComplianceNonCompliant, changes[0].To)
+			alert, err := b.store.Alerts().GetUnresolved(ctx, AlertKey(store.AlertComplianceViolation, jobSubject(job.ID)))
+			require.NoError(t, err)
+			require.Equal(t, 1, alert.Occurrences)
+
+			qc.Reset()
+			res, err = svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{Jobs: 1}, res)
+			require.Zero(t, sweepWrites(qc), "a sweep that changes nothing writes nothing")
+			require.Len(t, b.sweepChanges(t, store.SubjectJob, job.ID), 2)
+			alert, err = b.store.Alerts().GetUnresolved(ctx, alert.DedupeKey)
+			require.NoError(t, err)
+			require.Equal(t, 1, alert.Occurrences)
+
+			// Past the refresh age the state is rewritten, without history.
+			evaluated := st.EvaluatedAt
+			b.clock.Advance(ComplianceRefreshDefault + time.Minute)
+			qc.Reset()
+			res, err = svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{Jobs: 1}, res)
+			require.Equal(t, int64(1), sweepWrites(qc))
+			st, err = b.svc.Compliance().State(ctx, store.SubjectJob, job.ID)
+			require.NoError(t, err)
+			require.True(t, st.EvaluatedAt.After(evaluated))
+			require.Equal(t, changes[0].At, st.ChangedAt)
+			require.Len(t, b.sweepChanges(t, store.SubjectJob, job.ID), 2)
+		})
+	})
+
+	t.Run("EvaluatesAssetsOverTheUnionOfTheirJobs", func(t *testing.T) {
+		t.Parallel()
+		eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+			b := setup(t, kind, nil)
+			ctx := t.Context()
+			now := b.svc.Now()
+			asset := &store.Asset{Name: "erp", Classification: store.ClassificationConfidential}
+			require.NoError(t, b.store.Assets().Create(ctx, asset))
+			empty := &store.Asset{Name: "wiki", Classification: store.ClassificationConfidential}
+			require.NoError(t, b.store.Assets().Create(ctx, empty))
+			onAsset := func(j *store.Job) {
+				j.AssetID = &asset.ID
+				j.RetentionDays = 5 * 365
+			}
+			disk := b.jobFixture(t, "erp-disk", onAsset)
+			b.sweepCopy(t, b.store, disk.ID, "nas", store.MediaNAS, now.Add(-time.Hour), nil)
+			b.sweepTestAt(t, b.store, disk.ID, now.Add(-24*time.Hour))
+			cloud := b.jobFixture(t, "erp-cloud", onAsset)
+			b.sweepCopy(t, b.store, cloud.ID, "s3", store.MediaCloudObject, now.Add(-time.Hour), func(c *store.Copy) {
+				c.Role, c.Offsite, c.Immutable = store.CopyRoleOffsite, true, true
+			})
+			b.sweepTestAt(t, b.store, cloud.ID, now.Add(-24*time.Hour))
+			retired := b.jobFixture(t, "erp-old", func(j *store.Job) {
+				onAsset(j)
+				j.Active = false
+			})
+			b.sweepCopy(t, b.store, retired.ID, "old-disk", store.MediaDisk, now.Add(-time.Hour), func(c *store.Copy) {
+				c.Encrypted = false
+			})
+
+			res, err := b.svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{Jobs: 2, Assets: 2, Changed: 4}, res)
+			for _, j := range []*store.Job{disk, cloud} {
+				st, err := b.svc.Compliance().State(ctx, store.SubjectJob, j.ID)
+				require.NoError(t, err)
+				require.Equal(t, store.ComplianceNonCompliant, st.Status, "job %s alone has one copy", j.Name)
+			}
+			_, err = b.svc.Compliance().State(ctx, store.SubjectJob, retired.ID)
+			require.ErrorIs(t, err, store.ErrNotFound, "inactive jobs get no state")
+
+			st, err := b.svc.Compliance().State(ctx, store.SubjectAsset, asset.ID)
+			require.NoError(t, err)
+			require.Equal(t, store.ComplianceCompliant, st.Status, "reasons: %v", st.Reasons)
+			require.Equal(t, 2, st.Copies)
+			require.Equal(t, 2, st.MediaTypes)
+			require.Equal(t, 100, st.Score)
+
+			st, err = b.svc.Compliance().State(ctx, store.SubjectAsset, empty.ID)
+			require.NoError(t, err)
+			require.Equal(t, store.ComplianceNonCompliant, st.Status)
+			require.Contains(t, st.Reasons, store.ComplianceReason{Rule: ComplianceRuleZeroErrors, Severity: "error", Message: "no jobs protect this asset"})
+
+			// The asset's own evaluation agrees with the sweep: no flip-flop.
+			for _, a := range []*store.Asset{asset, empty} {
+				swept, err := b.svc.Compliance().State(ctx, store.SubjectAsset, a.ID)
+				require.NoError(t, err)
+				again, err := b.svc.Compliance().EvaluateAsset(ctx, a.ID)
+				require.NoError(t, err)
+				require.Equal(t, swept.Status, again.Status)
+				require.Equal(t, swept.Score, again.Score)
+				require.Equal(t, swept.Reasons, again.Reasons)
+				require.Len(t, b.sweepChanges(t, store.SubjectAsset, a.ID), 1)
+			}
+		})
+	})
+
+	t.Run("WritesOnlyFromInputsReadAgainUnderLock", func(t *testing.T) {
+		t.Parallel()
+		eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+			b := setup(t, kind, nil)
+			ctx := t.Context()
+			job := b.sweepFullJob(t, "erp", b.svc.Now().Add(-time.Hour), nil)
+			_, err := b.svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+
+			stale := &sweepStaleStore{Store: b.store, stale: true}
+			svc, err := New(stale, &Config{Now: b.clock.Now})
+			require.NoError(t, err)
+			res, err := svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.False(t, stale.stale, "the first read was stale")
+			require.Equal(t, SweepResult{Jobs: 1}, res, "the fresh read finds nothing changed")
+			st, err := b.svc.Compliance().State(ctx, store.SubjectJob, job.ID)
+			require.NoError(t, err)
+			require.Equal(t, store.ComplianceCompliant, st.Status)
+			require.Len(t, b.sweepChanges(t, store.SubjectJob, job.ID), 1)
+		})
+	})
+
+	t.Run("QueriesGrowByPagesNotByJobs", func(t *testing.T) {
+		t.Parallel()
+		eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+			b := setup(t, kind, nil)
+			ctx := t.Context()
+			asset := &store.Asset{Name: "fleet", Classification: store.ClassificationPublic}
+			require.NoError(t, b.store.Assets().Create(ctx, asset))
+			addJobs := func(from, to int) {
+				require.NoError(t, b.store.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
+					for i := from; i < to; i++ {
+						j := &store.Job{
+							Name: fmt.Sprintf("job-%04d", i), AssetID: &asset.ID, JobType: store.JobTypeFile,
+							Tool: store.ToolRestic, Schedule: store.Schedule{Kind: store.ScheduleManual},
+							Active: true, PingToken: fmt.Sprintf("tok-%04d", i), State: store.JobStateNew,
+						}
+						if err := tx.Jobs().Create(ctx, j); err != nil {
+							return err
+						}
+						if i%50 == 0 {
+							err := tx.VerificationSchedules().Create(ctx, &store.VerificationSchedule{
+								JobID: j.ID, Frequency: store.FrequencyQuarterly, TestType: store.TestIntegrity,
+								NextDueOn: b.svc.Today().AddDays(60), Active: true,
+							})
+							if err != nil {
+								return err
+							}
+						}
+					}
+					return nil
+				}))
+			}
+			steady := func(jobs int) int64 {
+				svc, qc := b.sweepCounted(t, nil)
+				_, err := svc.Compliance().Sweep(ctx)
+				require.NoError(t, err)
+				qc.Reset()
+				res, err := svc.Compliance().Sweep(ctx)
+				require.NoError(t, err)
+				require.Equal(t, SweepResult{Jobs: jobs, Assets: 1}, res)
+				require.Zero(t, sweepWrites(qc))
+				return qc.Count()
+			}
+
+			addJobs(0, 10)
+			// Schedules 1; a job page 5 (jobs, copies, tests, states, assets);
+			// an asset page 2 (assets, states).
+			require.Equal(t, int64(1+5+2), steady(10))
+			addJobs(10, 400)
+			require.Equal(t, int64(1+2*5+2), steady(400), "one more page of jobs, not 390 more jobs")
+		})
+	})
+}
