@@ -1,0 +1,61 @@
+package backupmgmt
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/custos-dev/custos/store"
+	"github.com/custos-dev/custos/store/bunstore/dbopen"
+)
+
+func TestTick(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+		t.Run("RunsEveryDutyOnce", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, kind, nil)
+			j := b.jobFixture(t, "nightly", nil) // created Nov 2 09:00, due Nov 3 03:00
+			b.clock.Set(time.Date(2026, 11, 3, 3, 30, 0, 0, time.UTC))
+
+			r, err := b.svc.Tick(t.Context())
+			require.NoError(t, err)
+			require.Equal(t, 1, r.Missed)
+			require.Equal(t, 1, r.ComplianceChanged) // a job without copies: non_compliant
+			got, err := b.store.Jobs().Get(t.Context(), j.ID)
+			require.NoError(t, err)
+			require.Equal(t, store.JobStateMissed, got.State)
+			require.NotNil(t, b.unresolved(t, store.AlertBackupMissed, jobSubject(j.ID)))
+			roll, err := b.store.Rollups().Get(t.Context(), store.DateOf(b.svc.Now(), nil))
+			require.NoError(t, err)
+			require.Equal(t, int64(1), roll.ExecutionsMissed)
+
+			// A second tick at the same time finds nothing more to do.
+			r, err = b.svc.Tick(t.Context())
+			require.NoError(t, err)
+			require.Zero(t, r.Missed)
+			require.Zero(t, r.ComplianceChanged)
+		})
+	})
+
+	t.Run("RunStopsWhenTheContextEnds", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, dbopen.SQLite, nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- b.svc.Run(ctx, time.Hour) }()
+		cancel()
+		require.NoError(t, <-done)
+	})
+
+	t.Run("ReportsAFailingDutyAndGoesOn", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, dbopen.SQLite, nil)
+		require.NoError(t, b.store.Close())
+		_, err := b.svc.Tick(t.Context())
+		require.ErrorContains(t, err, "missed runs")
+		require.ErrorContains(t, err, "audit retention")
+	})
+}
