@@ -59,6 +59,12 @@ type alertSpec struct {
 	MediaID *string
 	Title   string
 	Message string
+	// Ongoing marks a condition that holds until it clears (an overdue
+	// lending, a breached SLA) rather than an event that happens again (a
+	// failed run): seeing it again refreshes the alert's message and
+	// LastSeenAt but is not another occurrence, so Occurrences does not
+	// depend on how often the tick looks.
+	Ongoing bool
 }
 
 // AlertKey is the dedupe key of an alert of type t about subject.
@@ -119,7 +125,9 @@ func (s *Service) raiseAlert(ctx context.Context, tx store.Repos, spec alertSpec
 			return nil, "", fmt.Errorf("backupmgmt: find alert %s: %w", key, err)
 		}
 		event := AlertEvent("")
-		a.Occurrences++
+		if !spec.Ongoing {
+			a.Occurrences++
+		}
 		a.LastSeenAt = now
 		a.Title = title
 		a.Message = spec.Message

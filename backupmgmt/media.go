@@ -567,7 +567,7 @@ func (md *Media) TickLendingOverdue(ctx context.Context) (int, error) {
 					msg += ": " + l.Purpose
 				}
 				_, _, err = s.raiseAlert(ctx, tx, alertSpec{
-					Type: store.AlertMediaLendingOverdue, Severity: store.SeverityWarning,
+					Type: store.AlertMediaLendingOverdue, Severity: store.SeverityWarning, Ongoing: true,
 					Subject: mediaSubject(m.ID), MediaID: &m.ID,
 					Title:   "medium `" + m.Label + "` is overdue from " + who,
 					Message: store.TruncateText(msg, store.MaxMessageLen),

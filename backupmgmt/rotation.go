@@ -488,7 +488,7 @@ func (r *Rotation) TickRotation(ctx context.Context) (int, error) {
 				if days > RotationWarnDays {
 					return nil // rotated since the listing
 				}
-				spec := alertSpec{
+				spec := alertSpec{Ongoing: true,
 					Type: store.AlertMediaRotationDue, Severity: store.SeverityInfo, Subject: rotationSubject(plan.ID),
 					Title: "rotation of plan `" + plan.Name + "` is due " + next.String(),
 				}

@@ -317,7 +317,7 @@ func slaAlert(job *store.Job, sla *JobSLA) alertSpec {
 	}
 	days := int(sla.Window / (24 * time.Hour))
 	return alertSpec{
-		Type: store.AlertSLABreach, Severity: store.SeverityWarning, Subject: jobSubject(job.ID), JobID: &job.ID,
+		Type: store.AlertSLABreach, Severity: store.SeverityWarning, Subject: jobSubject(job.ID), JobID: &job.ID, Ongoing: true,
 		Title:   "job `" + job.Name + "` is below its SLA",
 		Message: fmt.Sprintf("over %d days: %s", days, strings.Join(parts, "; ")),
 	}

@@ -538,7 +538,7 @@ func (v *Verification) TickOverdue(ctx context.Context) (int, error) {
 				return err
 			}
 			_, _, err = s.raiseAlert(ctx, tx, alertSpec{
-				Type: store.AlertVerificationOverdue, Severity: store.SeverityWarning,
+				Type: store.AlertVerificationOverdue, Severity: store.SeverityWarning, Ongoing: true,
 				Subject: jobSubject(job.ID), JobID: &job.ID,
 				Title: "restore test of job `" + job.Name + "` is overdue",
 				Message: fmt.Sprintf("%s %s test was due %s (%s)", sc.Frequency, sc.TestType, sc.NextDueOn,
