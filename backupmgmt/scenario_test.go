@@ -168,7 +168,7 @@ func TestAWeekInTheLife(t *testing.T) {
 			}
 		}
 		at(monday.Add(12*time.Hour), restore(store.TestSuccess))
-		at(monday.AddDate(0, 0, 3).Add(12*time.Hour), restore(store.TestFailed)) // Thursday
+		at(monday.AddDate(0, 0, 3).Add(12*time.Hour), restore(store.TestFailed))  // Thursday
 		at(monday.AddDate(0, 0, 5).Add(12*time.Hour), restore(store.TestSuccess)) // Saturday
 		at(monday.Add(9*time.Hour), func(ctx context.Context) error {
 			_, err := b.svc.Media().Lend(ctx, tape.ID, LendParams{BorrowerID: olivia.ID, Purpose: "offsite restore drill", DueOn: store.Date{Year: 2026, Month: 11, Day: 4}})
@@ -245,7 +245,9 @@ func TestAWeekInTheLife(t *testing.T) {
 		for _, name := range []string{"fail-1", "fail-2", "fail-3", "never-1", "never-2", "recover"} {
 			want = append(want, alertRow{store.AlertSLABreach, name, store.AlertOpen, store.SeverityWarning, 1})
 		}
-		key := func(r alertRow) string { return fmt.Sprintf("%s %s %s %s %d", r.Type, r.Subject, r.State, r.Severity, r.Occurrences) }
+		key := func(r alertRow) string {
+			return fmt.Sprintf("%s %s %s %s %d", r.Type, r.Subject, r.State, r.Severity, r.Occurrences)
+		}
 		sortRows := func(rows []alertRow) []string {
 			out := make([]string, len(rows))
 			for i, r := range rows {
