@@ -1,17 +1,38 @@
-// Package backupmgmt holds the domain rules of Custos: when a job's next run
-// is due, and whether a job or an asset meets the 3-2-1-1-0 rule.
+// Package backupmgmt holds the domain of Custos: every rule of DESIGN §4,
+// applied to a store.Store, usable by an embedder without any HTTP.
 //
-// What exists so far are the pure rules, usable without a store or a clock:
-//   - ParseCron, Cron.Next and NextDue: 5-field cron in an IANA zone,
-//     correct across daylight-saving changes, interval and manual schedules,
-//     and the deadline the dead-man's switch watches (DESIGN §4.1);
-//   - Policy, DefaultPolicy, PresetFor, Evaluate and EvaluateAsset: the
-//     compliance evaluator with the classification presets, per-rule
-//     booleans, score and reasons that name their evidence (DESIGN §4.3);
-//   - AppendAudit and VerifyAudit: the hash-chained audit log over a store,
-//     serialised by its unique sequence so the chain never forks, also with
-//     several processes (DESIGN §4.8).
+// New(store, *Config) returns a Service. Config has the clock, the logger,
+// the ID source, the compliance policy and its presets, the organisation's
+// time zone and the alert, session, lockout and SLA settings; its zero value
+// means documented defaults. The Service's parts are reached by accessors:
 //
-// The services that apply the rest to a store (jobs, ingest, the scheduler
-// tick, verification, media, alerts, SLA, users and keys) are not built yet.
+//   - Jobs and Assets: jobs, copies and assets with field-named validation
+//     (cron syntax, IANA zones, whole-second durations, enums), pause and
+//     resume, ping-token rotation, classification;
+//   - Executions and Pings: recording runs one by one or in batches, start
+//     and finish paired by run ID, idempotent per (job, run ID), with their
+//     effects on the job, its copies, its alerts and its compliance in one
+//     transaction; the healthchecks-compatible ping semantics;
+//   - Scheduler: the dead-man's switch (missed runs, proportional to the
+//     jobs that are due) and stuck runs;
+//   - Compliance: the 3-2-1-1-0 evaluator (Evaluate, EvaluateAsset, Policy,
+//     PresetFor) applied per job and per asset, states stored on change,
+//     history on transitions only, the periodic Sweep and the rate;
+//   - Verification: restore tests and schedules on calendar-month cadences,
+//     due soon and overdue;
+//   - Media and Rotation: offline media, lending and return, the chain of
+//     custody, GFS, Tower of Hanoi and round-robin rotation plans;
+//   - Alerts: the rule table of DESIGN §4.6 with deduplication, escalation,
+//     auto-resolution, acknowledgement and repeats; every alert change
+//     writes its outbox rows in the same transaction;
+//   - SLA, Rollups and Dashboard: per-job SLA figures, daily rollups and
+//     the dashboard summary in at most two queries;
+//   - Users, Auth and APIKeys: users with the last-admin guard, login with
+//     lockout, sessions, API keys, and the RBAC table (Can);
+//   - Audit: the hash-chained audit log, written by every audited action in
+//     the action's transaction, and its verification.
+//
+// Tick runs all time-driven work once; Run ticks until its context ends.
+// The caller of a method is the Actor of its context (WithActor); without
+// one it is the system.
 package backupmgmt
