@@ -42,6 +42,6 @@
 // Prometheus registry or the default slog logger; cmd/refserver does.
 //
 // Today the storage foundation (store, store/bunstore and its sub-packages,
-// store/storetest), the pure schedule and compliance rules of backupmgmt and
-// the refserver skeleton exist; the other packages are placeholders.
+// store/storetest), the domain services of backupmgmt and the refserver
+// skeleton exist; the other packages are placeholders.
 package custos
