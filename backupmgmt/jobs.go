@@ -591,38 +591,15 @@ func jobsApplyCopy(c *store.Copy, u CopyUpdate) []string {
 			changed = append(changed, field)
 		}
 	}
-	if u.Name != nil {
-		set("name", *u.Name != c.Name)
-		c.Name = *u.Name
-	}
-	if u.Role != nil {
-		set("role", *u.Role != c.Role)
-		c.Role = *u.Role
-	}
-	if u.MediaType != nil {
-		set("media_type", *u.MediaType != c.MediaType)
-		c.MediaType = *u.MediaType
-	}
-	if u.Location != nil {
-		set("location", *u.Location != c.Location)
-		c.Location = *u.Location
-	}
-	for _, b := range []struct {
-		field string
-		in    *bool
-		to    *bool
-	}{
-		{"offsite", u.Offsite, &c.Offsite},
-		{"offline", u.Offline, &c.Offline},
-		{"immutable", u.Immutable, &c.Immutable},
-		{"encrypted", u.Encrypted, &c.Encrypted},
-		{"compressed", u.Compressed, &c.Compressed},
-	} {
-		if b.in != nil {
-			set(b.field, *b.in != *b.to)
-			*b.to = *b.in
-		}
-	}
+	jobsPatch(set, "name", u.Name, &c.Name)
+	jobsPatch(set, "role", u.Role, &c.Role)
+	jobsPatch(set, "media_type", u.MediaType, &c.MediaType)
+	jobsPatch(set, "location", u.Location, &c.Location)
+	jobsPatch(set, "offsite", u.Offsite, &c.Offsite)
+	jobsPatch(set, "offline", u.Offline, &c.Offline)
+	jobsPatch(set, "immutable", u.Immutable, &c.Immutable)
+	jobsPatch(set, "encrypted", u.Encrypted, &c.Encrypted)
+	jobsPatch(set, "compressed", u.Compressed, &c.Compressed)
 	if u.ImmutableUntil != nil {
 		var until *time.Time
 		if !u.ImmutableUntil.IsZero() {
@@ -648,59 +625,23 @@ func jobsApply(j *store.Job, u JobUpdate) []string {
 			changed = append(changed, field)
 		}
 	}
-	strs := []struct {
-		field string
-		in    *string
-		to    *string
-	}{
-		{"name", u.Name, &j.Name},
-		{"description", u.Description, &j.Description},
-		{"target_server", u.TargetServer, &j.TargetServer},
-		{"target_path", u.TargetPath, &j.TargetPath},
-	}
-	for _, f := range strs {
-		if f.in != nil {
-			set(f.field, *f.in != *f.to)
-			*f.to = *f.in
-		}
-	}
+	jobsPatch(set, "name", u.Name, &j.Name)
+	jobsPatch(set, "description", u.Description, &j.Description)
+	jobsPatch(set, "target_server", u.TargetServer, &j.TargetServer)
+	jobsPatch(set, "target_path", u.TargetPath, &j.TargetPath)
 	if u.AssetID != nil {
 		id := jobsOptionalID(u.AssetID)
 		set("asset_id", !jobsSameID(id, j.AssetID))
 		j.AssetID = id
 	}
-	if u.JobType != nil {
-		set("job_type", *u.JobType != j.JobType)
-		j.JobType = *u.JobType
-	}
-	if u.Tool != nil {
-		set("tool", *u.Tool != j.Tool)
-		j.Tool = *u.Tool
-	}
-	if u.Schedule != nil {
-		set("schedule", *u.Schedule != j.Schedule)
-		j.Schedule = *u.Schedule
-	}
-	durs := []struct {
-		field string
-		in    *time.Duration
-		to    *time.Duration
-	}{
-		{"grace_seconds", u.Grace, &j.Grace},
-		{"max_runtime_seconds", u.MaxRuntime, &j.MaxRuntime},
-		{"rpo_target_seconds", u.RPOTarget, &j.RPOTarget},
-		{"rto_target_seconds", u.RTOTarget, &j.RTOTarget},
-	}
-	for _, f := range durs {
-		if f.in != nil {
-			set(f.field, *f.in != *f.to)
-			*f.to = *f.in
-		}
-	}
-	if u.RetentionDays != nil {
-		set("retention_days", *u.RetentionDays != j.RetentionDays)
-		j.RetentionDays = *u.RetentionDays
-	}
+	jobsPatch(set, "job_type", u.JobType, &j.JobType)
+	jobsPatch(set, "tool", u.Tool, &j.Tool)
+	jobsPatch(set, "schedule", u.Schedule, &j.Schedule)
+	jobsPatch(set, "grace_seconds", u.Grace, &j.Grace)
+	jobsPatch(set, "max_runtime_seconds", u.MaxRuntime, &j.MaxRuntime)
+	jobsPatch(set, "rpo_target_seconds", u.RPOTarget, &j.RPOTarget)
+	jobsPatch(set, "rto_target_seconds", u.RTOTarget, &j.RTOTarget)
+	jobsPatch(set, "retention_days", u.RetentionDays, &j.RetentionDays)
 	if u.OwnerID != nil {
 		id := jobsOptionalID(u.OwnerID)
 		set("owner_id", !jobsSameID(id, j.OwnerID))
@@ -711,11 +652,17 @@ func jobsApply(j *store.Job, u JobUpdate) []string {
 		set("tags", !slices.Equal(tags, j.Tags))
 		j.Tags = tags
 	}
-	if u.Active != nil {
-		set("active", *u.Active != j.Active)
-		j.Active = *u.Active
-	}
+	jobsPatch(set, "active", u.Active, &j.Active)
 	return changed
+}
+
+// jobsPatch applies one optional field of an update: when in is set, it is
+// copied to *to and set is told whether the value changed.
+func jobsPatch[T comparable](set func(field string, differs bool), field string, in, to *T) {
+	if in != nil {
+		set(field, *in != *to)
+		*to = *in
+	}
 }
 
 // jobsValidate returns the field errors of j: the store's checks, the
