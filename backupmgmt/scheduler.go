@@ -122,18 +122,15 @@ func (sc *Scheduler) miss(ctx context.Context, ids []string, now time.Time) (int
 	recorded := 0
 	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
 		recorded = 0
+		jobs, err := lockJobs(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
 		var (
 			plans []schedulerMiss
 			batch []*store.Execution
 		)
-		for _, id := range ids {
-			j, err := tx.Jobs().Get(ctx, id) // locks the job until commit
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
+		for _, j := range jobs {
 			if !j.Active || j.Paused || j.NextDueAt == nil || j.NextDueAt.After(now) {
 				continue
 			}
@@ -149,6 +146,7 @@ func (sc *Scheduler) miss(ctx context.Context, ids []string, now time.Time) (int
 		if err != nil {
 			return fmt.Errorf("backupmgmt: record missed runs: %w", err)
 		}
+		var specs []alertSpec
 		for _, plan := range plans {
 			j := plan.job
 			misses := 0
@@ -159,9 +157,7 @@ func (sc *Scheduler) miss(ctx context.Context, ids []string, now time.Time) (int
 					continue
 				}
 				misses++
-				if err := sc.raiseMissed(ctx, tx, j, e.StartedAt, *e.FinishedAt); err != nil {
-					return err
-				}
+				specs = append(specs, missedSpec(j, e.StartedAt, *e.FinishedAt))
 			}
 			j.NextDueAt = plan.next
 			if misses > 0 {
@@ -170,16 +166,74 @@ func (sc *Scheduler) miss(ctx context.Context, ids []string, now time.Time) (int
 				j.ConsecutiveFailures += misses
 				recorded += misses
 			}
-			if err := tx.Jobs().Update(ctx, j); err != nil {
-				return err
-			}
 		}
-		return nil
+		if err := s.raiseAlerts(ctx, tx, specs); err != nil {
+			return err
+		}
+		return updateDue(ctx, tx, plans)
 	})
 	if err != nil {
 		return 0, err
 	}
 	return recorded, nil
+}
+
+// lockJobs reads the jobs ids under lock, in the order of ids; unknown ones
+// are left out. With store.JobLocker it takes one statement.
+func lockJobs(ctx context.Context, tx store.Repos, ids []string) ([]*store.Job, error) {
+	out := make([]*store.Job, 0, len(ids))
+	if l, ok := tx.Jobs().(store.JobLocker); ok {
+		jobs, err := l.GetManyForUpdate(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		byID := make(map[string]*store.Job, len(jobs))
+		for i := range jobs {
+			byID[jobs[i].ID] = &jobs[i]
+		}
+		for _, id := range ids {
+			if j := byID[id]; j != nil {
+				out = append(out, j)
+				delete(byID, id)
+			}
+		}
+		return out, nil
+	}
+	for _, id := range ids {
+		j, err := tx.Jobs().Get(ctx, id) // locks the job until commit
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+// updateDue writes the state the tick leaves the planned jobs in: with
+// store.JobDueUpdater only the columns the tick changes, in one statement,
+// else each whole job.
+func updateDue(ctx context.Context, tx store.Repos, plans []schedulerMiss) error {
+	u, ok := tx.Jobs().(store.JobDueUpdater)
+	if !ok {
+		for _, plan := range plans {
+			if err := tx.Jobs().Update(ctx, plan.job); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	us := make([]store.JobDueUpdate, len(plans))
+	for i, plan := range plans {
+		j := plan.job
+		us[i] = store.JobDueUpdate{
+			ID: j.ID, State: j.State, NextDueAt: j.NextDueAt,
+			LastResult: j.LastResult, ConsecutiveFailures: j.ConsecutiveFailures,
+		}
+	}
+	return u.UpdateDue(ctx, us)
 }
 
 // plan lists the missed executions of a due job, oldest first and at most
@@ -221,12 +275,11 @@ func (sc *Scheduler) plan(j *store.Job, now time.Time) (schedulerMiss, error) {
 	return plan, nil
 }
 
-// raiseMissed opens the job's backup_missed alert, or counts one more
-// occurrence of it.
-func (sc *Scheduler) raiseMissed(ctx context.Context, tx store.Repos, j *store.Job, expected, deadline time.Time) error {
-	s := (*Service)(sc)
+// missedSpec is the backup_missed alert of a run of j expected at
+// expected and missing at deadline.
+func missedSpec(j *store.Job, expected, deadline time.Time) alertSpec {
 	id := j.ID
-	_, _, err := s.raiseAlert(ctx, tx, alertSpec{
+	return alertSpec{
 		Type:     store.AlertBackupMissed,
 		Severity: store.SeverityError,
 		Subject:  jobSubject(j.ID),
@@ -234,8 +287,7 @@ func (sc *Scheduler) raiseMissed(ctx context.Context, tx store.Repos, j *store.J
 		Title:    fmt.Sprintf("backup `%s` missed its run expected at %s", j.Name, schedulerTime(expected)),
 		Message: fmt.Sprintf("job `%s` was expected to run at %s and has not reported by %s (grace %s)",
 			j.Name, schedulerTime(expected), schedulerTime(deadline), j.Grace),
-	})
-	return err
+	}
 }
 
 // schedulerTime is the form times take in scheduler messages.
