@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/feature"
 
 	"github.com/custos-dev/custos/store"
 )
@@ -95,6 +96,15 @@ func (c *conn) updateByID(ctx context.Context, table string, ids []string, cols 
 	return mapErr(err)
 }
 
+// bulkUpdate reports whether the database takes bun's bulk update:
+// WITH _data AS (VALUES …) UPDATE t SET … FROM _data WHERE t.id = _data.id
+// (SQLite, PostgreSQL), which finds each row through the key where a CASE
+// compares it with every id; MySQL/MariaDB (multi-table UPDATE, VALUES in
+// a CTE only on some versions) get the CASE.
+func (c *conn) bulkUpdate() bool {
+	return c.feats.Has(feature.CTE|feature.WithValues) && !c.feats.Has(feature.UpdateMultiTable)
+}
+
 // timeArg is an optional time as a statement argument: NULL or the time.
 func timeArg(t *time.Time) any {
 	if t == nil {
@@ -117,6 +127,32 @@ func itemsErr(i int, err error) error {
 	return &store.ValidationError{Fields: fields}
 }
 
+// jobDueRow is the part of a job row that UpdateDue writes.
+type jobDueRow struct {
+	bun.BaseModel `bun:"table:jobs"`
+
+	ID                  string     `bun:"id,pk"`
+	State               string     `bun:"state"`
+	NextDueAt           *time.Time `bun:"next_due_at"`
+	LastResult          string     `bun:"last_result"`
+	ConsecutiveFailures int        `bun:"consecutive_failures"`
+	UpdatedAt           time.Time  `bun:"updated_at"`
+}
+
+// alertSeenRow is the part of an alert row that UpdateSeen writes.
+type alertSeenRow struct {
+	bun.BaseModel `bun:"table:alerts"`
+
+	ID             string     `bun:"id,pk"`
+	Severity       string     `bun:"severity"`
+	Title          string     `bun:"title"`
+	Message        string     `bun:"message"`
+	Occurrences    int        `bun:"occurrences"`
+	LastSeenAt     time.Time  `bun:"last_seen_at"`
+	LastNotifiedAt *time.Time `bun:"last_notified_at"`
+	UpdatedAt      time.Time  `bun:"updated_at"`
+}
+
 // GetManyForUpdate implements store.JobLocker: one SELECT … WHERE id IN
 // (…) ORDER BY id FOR UPDATE per tickChunk jobs, so concurrent callers lock
 // in the same order.
@@ -133,6 +169,19 @@ func (r jobRepo) UpdateDue(ctx context.Context, us []store.JobDueUpdate) error {
 	stamp := r.stamp()
 	return r.inWriteTx(ctx, func(c *conn) error {
 		for chunk := range slices.Chunk(us, tickChunk) {
+			if c.bulkUpdate() {
+				rows := make([]jobDueRow, len(chunk))
+				for i, u := range chunk {
+					rows[i] = jobDueRow{
+						ID: u.ID, State: string(u.State), NextDueAt: normPtr(u.NextDueAt), LastResult: string(u.LastResult),
+						ConsecutiveFailures: u.ConsecutiveFailures, UpdatedAt: stamp,
+					}
+				}
+				if _, err := c.w.NewUpdate().Model(&rows).Bulk().Exec(ctx); err != nil {
+					return mapErr(err)
+				}
+				continue
+			}
 			ids := make([]string, len(chunk))
 			for i := range chunk {
 				ids[i] = chunk[i].ID
@@ -207,6 +256,20 @@ func (r alertRepo) UpdateSeen(ctx context.Context, as []*store.Alert) error {
 	}
 	return r.inWriteTx(ctx, func(c *conn) error {
 		for chunk := range slices.Chunk(as, tickChunk) {
+			if c.bulkUpdate() {
+				rows := make([]alertSeenRow, len(chunk))
+				for i, a := range chunk {
+					rows[i] = alertSeenRow{
+						ID: a.ID, Severity: string(a.Severity), Title: a.Title, Message: a.Message,
+						Occurrences: a.Occurrences, LastSeenAt: a.LastSeenAt, LastNotifiedAt: a.LastNotifiedAt,
+						UpdatedAt: stamp,
+					}
+				}
+				if _, err := c.w.NewUpdate().Model(&rows).Bulk().Exec(ctx); err != nil {
+					return mapErr(err)
+				}
+				continue
+			}
 			ids := make([]string, len(chunk))
 			for i := range chunk {
 				ids[i] = chunk[i].ID
