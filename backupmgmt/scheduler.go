@@ -59,14 +59,14 @@ func (sc *Scheduler) TickMissed(ctx context.Context) (int, error) {
 	for {
 		// Jobs that failed stay due, so the batch grows past them.
 		limit := schedulerBatch + len(failed)
-		due, err := s.store.Jobs().ListDue(ctx, now, limit)
+		due, err := listDue(ctx, s.store, now, limit)
 		if err != nil {
 			return recorded, fmt.Errorf("backupmgmt: list due jobs: %w", err)
 		}
 		ids := make([]string, 0, len(due))
-		for i := range due {
-			if !failed[due[i].ID] {
-				ids = append(ids, due[i].ID)
+		for _, id := range due {
+			if !failed[id] {
+				ids = append(ids, id)
 			}
 		}
 		for len(ids) > 0 {
@@ -100,6 +100,24 @@ func (sc *Scheduler) TickMissed(ctx context.Context) (int, error) {
 			return recorded, firstErr
 		}
 	}
+}
+
+// listDue returns the IDs of the due jobs (store.JobStore.ListDue); the
+// tick reads the jobs again under lock. With store.JobDueLister it reads
+// only the IDs.
+func listDue(ctx context.Context, s store.Repos, now time.Time, limit int) ([]string, error) {
+	if l, ok := s.Jobs().(store.JobDueLister); ok {
+		return l.ListDueIDs(ctx, now, limit)
+	}
+	due, err := s.Jobs().ListDue(ctx, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(due))
+	for i := range due {
+		ids[i] = due[i].ID
+	}
+	return ids, nil
 }
 
 // schedulerTxJobs is how many due jobs one transaction of TickMissed

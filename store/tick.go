@@ -11,6 +11,13 @@ import (
 // assertion on the store a Repos returns (tx.Jobs().(store.JobLocker)) and
 // fall back to the required methods; decorators should forward them.
 
+// JobDueLister lists the due jobs by ID.
+type JobDueLister interface {
+	// ListDueIDs returns the IDs of the jobs ListDue returns, in its order:
+	// a caller that reads them again under lock needs no more.
+	ListDueIDs(ctx context.Context, now time.Time, limit int) ([]string, error)
+}
+
 // JobLocker reads many jobs at once.
 type JobLocker interface {
 	// GetManyForUpdate returns the jobs with the given IDs, ordered by ID;

@@ -19,6 +19,7 @@ import (
 // statements of a tick cost far more than the few long ones here.
 
 var (
+	_ store.JobDueLister             = jobRepo{}
 	_ store.JobLocker                = jobRepo{}
 	_ store.JobDueUpdater            = jobRepo{}
 	_ store.AlertUnresolvedGetter    = alertRepo{}
@@ -151,6 +152,23 @@ type alertSeenRow struct {
 	LastSeenAt     time.Time  `bun:"last_seen_at"`
 	LastNotifiedAt *time.Time `bun:"last_notified_at"`
 	UpdatedAt      time.Time  `bun:"updated_at"`
+}
+
+// ListDueIDs implements store.JobDueLister with the query of ListDue,
+// reading only the id column.
+func (r jobRepo) ListDueIDs(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	if limit <= 0 {
+		limit = store.LimitDefault
+	}
+	var ids []string
+	err := r.r.NewSelect().TableExpr("jobs").Column("id").
+		Where("active = ?", true).
+		Where("next_due_at <= ?", store.NormalizeTime(now)).
+		Where("paused = ?", false).
+		OrderExpr("next_due_at ASC, id ASC").
+		Limit(int64(limit)).
+		Scan(ctx, &ids)
+	return ids, mapErr(err)
 }
 
 // GetManyForUpdate implements store.JobLocker: one SELECT … WHERE id IN

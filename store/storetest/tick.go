@@ -20,6 +20,42 @@ var _ = register("Tick", testTick)
 // the per-row methods they stand in for. Stores without one skip its
 // subtest.
 func testTick(t *testing.T, newStore NewStoreFunc) {
+	t.Run("JobDueListerListsAsListDue", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, newStore)
+		l, ok := b.s.Jobs().(store.JobDueLister)
+		if !ok {
+			t.Skip("store has no JobDueLister")
+		}
+		now := someTime()
+		for _, mod := range []func(j *store.Job){
+			func(j *store.Job) { j.NextDueAt = ptr(now.Add(-time.Hour)) },
+			func(j *store.Job) { j.NextDueAt = ptr(now) },
+			func(j *store.Job) { j.NextDueAt = ptr(now.Add(-time.Hour)) }, // a tie, by ID
+			func(j *store.Job) { j.NextDueAt = ptr(now.Add(-48 * time.Hour)) },
+			func(j *store.Job) { j.NextDueAt = ptr(now.Add(time.Microsecond)) },
+			func(j *store.Job) { j.NextDueAt = ptr(now.Add(-time.Hour)); j.Paused = true },
+			func(j *store.Job) { j.NextDueAt = ptr(now.Add(-time.Hour)); j.Active = false },
+			func(j *store.Job) { j.NextDueAt = nil },
+		} {
+			b.job(t, mod)
+		}
+		for _, limit := range []int{0, 1, 3, 4, 10} {
+			due, err := b.s.Jobs().ListDue(b.ctx, now, limit)
+			require.NoError(t, err)
+			want := make([]string, len(due))
+			for i := range due {
+				want[i] = due[i].ID
+			}
+			got, err := l.ListDueIDs(b.ctx, now, limit)
+			require.NoError(t, err)
+			require.Equal(t, want, got, "limit %d", limit)
+		}
+		got, err := l.ListDueIDs(b.ctx, now.Add(-72*time.Hour), 10)
+		require.NoError(t, err)
+		require.Empty(t, got)
+	})
+
 	t.Run("JobLockerReadsAsGet", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, newStore)
