@@ -41,8 +41,12 @@ const schedulerMissedRunPrefix = "missed-"
 // them, so a job resumed, paused or run meanwhile is left alone, and two
 // processes ticking at once record each miss once. The work is
 // proportional to the due jobs: they are found through the deadline index,
-// in batches. It reports how many missed executions it recorded. Missed
-// runs are not audited: they are system records.
+// in batches, and with the store's batch capabilities (store/tick.go) a
+// transaction takes the same few statements however many of its jobs are
+// due: the jobs read under lock, the runs inserted, their alerts looked up,
+// opened or repeated, their outbox rows and the jobs' new state each in
+// one. It reports how many missed executions it recorded. Missed runs are
+// not audited: they are system records.
 //
 // Due jobs are handled up to 100 to a transaction, which keeps commits
 // (each a synced write on PostgreSQL and MariaDB) few; when such a
