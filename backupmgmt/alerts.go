@@ -88,24 +88,7 @@ func (s *Service) raiseAlert(ctx context.Context, tx store.Repos, spec alertSpec
 		a, err := tx.Alerts().GetUnresolved(ctx, key)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			a = &store.Alert{
-				ID:          s.cfg.NewID(),
-				Type:        spec.Type,
-				Severity:    spec.Severity,
-				JobID:       spec.JobID,
-				MediaID:     spec.MediaID,
-				DedupeKey:   key,
-				Title:       title,
-				Message:     spec.Message,
-				State:       store.AlertOpen,
-				Occurrences: 1,
-				FirstSeenAt: now,
-				LastSeenAt:  now,
-				// Stamped before the insert: opening notifies, and one write
-				// is cheaper than an insert and an update.
-				LastNotifiedAt: &now,
-				CreatedAt:      now,
-			}
+			a = s.newAlert(spec, key, title, now)
 			// A savepoint: losing the race to another writer of the same key
 			// must leave the transaction usable for the bump below.
 			err = tx.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
@@ -124,18 +107,7 @@ func (s *Service) raiseAlert(ctx context.Context, tx store.Repos, spec alertSpec
 		case err != nil:
 			return nil, "", fmt.Errorf("backupmgmt: find alert %s: %w", key, err)
 		}
-		event := AlertEvent("")
-		if !spec.Ongoing {
-			a.Occurrences++
-		}
-		a.LastSeenAt = now
-		a.Title = title
-		a.Message = spec.Message
-		if spec.Severity.Rank() > a.Severity.Rank() {
-			a.Severity = spec.Severity
-			a.LastNotifiedAt = &now
-			event = AlertEventEscalated
-		}
+		event := bumpAlert(a, spec, title, now)
 		if err := tx.Alerts().Update(ctx, a); err != nil {
 			return nil, "", fmt.Errorf("backupmgmt: repeat alert %s: %w", key, err)
 		}
@@ -146,6 +118,155 @@ func (s *Service) raiseAlert(ctx context.Context, tx store.Repos, spec alertSpec
 		}
 		return a, event, nil
 	}
+}
+
+// raiseAlerts raises every spec of specs, in order, with the outcome of
+// raiseAlert on each in turn. When the store has the batch capabilities
+// (store/tick.go) it takes a few statements in all: one lookup of the
+// unresolved alerts of every key, one insert of the new alerts (in a
+// savepoint), one update of the repeated ones and one insert of the outbox
+// rows. If another writer opened one of the new alerts meanwhile, the
+// insert fails as a whole (ErrConflict), its savepoint is undone and every
+// spec goes through raiseAlert, whose own savepoint settles the race: one
+// unresolved alert per key.
+func (s *Service) raiseAlerts(ctx context.Context, tx store.Repos, specs []alertSpec) error {
+	getter, ok := tx.Alerts().(store.AlertUnresolvedGetter)
+	if _, canCreate := tx.Alerts().(store.AlertBatchCreator); !ok || !canCreate || len(specs) < 2 {
+		return s.raiseEach(ctx, tx, specs)
+	}
+	now := s.Now()
+	keys := make([]string, len(specs))
+	for i := range specs {
+		keys[i] = AlertKey(specs[i].Type, specs[i].Subject)
+	}
+	found, err := getter.GetUnresolvedMany(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("backupmgmt: find alerts: %w", err)
+	}
+	byKey := make(map[string]*store.Alert, len(keys))
+	for i := range found {
+		byKey[found[i].DedupeKey] = &found[i]
+	}
+	var (
+		fresh    []*store.Alert // to insert
+		repeated []*store.Alert // stored, to update
+		queued   []*store.Notification
+	)
+	// updated holds the stored alerts, and whether one is in repeated yet.
+	updated := make(map[*store.Alert]bool, len(found))
+	for i := range found {
+		updated[&found[i]] = false
+	}
+	for i, spec := range specs {
+		// The store cuts messages; cut here, the notices carry what it keeps.
+		spec.Message = store.TruncateText(spec.Message, store.MaxMessageLen)
+		title := store.TruncateText(spec.Title, store.MaxNameLen)
+		a := byKey[keys[i]]
+		var event AlertEvent
+		if a == nil {
+			a = s.newAlert(spec, keys[i], title, now)
+			byKey[keys[i]] = a
+			fresh = append(fresh, a)
+			event = AlertEventOpened
+		} else {
+			event = bumpAlert(a, spec, title, now)
+			if done, ok := updated[a]; ok && !done {
+				updated[a] = true
+				repeated = append(repeated, a)
+			}
+		}
+		if event != "" {
+			ns, err := s.notices(ctx, tx, a, event)
+			if err != nil {
+				return err
+			}
+			queued = append(queued, ns...)
+		}
+	}
+	if len(fresh) > 0 {
+		err := tx.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
+			return tx.Alerts().(store.AlertBatchCreator).CreateMany(ctx, fresh)
+		})
+		if errors.Is(err, store.ErrConflict) {
+			return s.raiseEach(ctx, tx, specs)
+		}
+		if err != nil {
+			return fmt.Errorf("backupmgmt: open alerts: %w", err)
+		}
+	}
+	if u, ok := tx.Alerts().(store.AlertSeenUpdater); ok {
+		if err := u.UpdateSeen(ctx, repeated); err != nil {
+			return fmt.Errorf("backupmgmt: repeat alerts: %w", err)
+		}
+	} else {
+		for _, a := range repeated {
+			if err := tx.Alerts().Update(ctx, a); err != nil {
+				return fmt.Errorf("backupmgmt: repeat alert %s: %w", a.DedupeKey, err)
+			}
+		}
+	}
+	if c, ok := tx.Notifications().(store.NotificationBatchCreator); ok {
+		if err := c.CreateMany(ctx, queued); err != nil {
+			return fmt.Errorf("backupmgmt: queue notifications: %w", err)
+		}
+		return nil
+	}
+	for _, n := range queued {
+		if err := tx.Notifications().Create(ctx, n); err != nil {
+			return fmt.Errorf("backupmgmt: queue notification: %w", err)
+		}
+	}
+	return nil
+}
+
+// raiseEach raises the specs one by one.
+func (s *Service) raiseEach(ctx context.Context, tx store.Repos, specs []alertSpec) error {
+	for _, spec := range specs {
+		if _, _, err := s.raiseAlert(ctx, tx, spec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newAlert is the alert spec opens at now.
+func (s *Service) newAlert(spec alertSpec, key, title string, now time.Time) *store.Alert {
+	return &store.Alert{
+		ID:          s.cfg.NewID(),
+		Type:        spec.Type,
+		Severity:    spec.Severity,
+		JobID:       spec.JobID,
+		MediaID:     spec.MediaID,
+		DedupeKey:   key,
+		Title:       title,
+		Message:     spec.Message,
+		State:       store.AlertOpen,
+		Occurrences: 1,
+		FirstSeenAt: now,
+		LastSeenAt:  now,
+		// Stamped before the insert: opening notifies, and one write is
+		// cheaper than an insert and an update.
+		LastNotifiedAt: &now,
+		CreatedAt:      now,
+	}
+}
+
+// bumpAlert counts another occurrence of spec on its unresolved alert a at
+// now: title and message follow the newest, and a higher severity
+// escalates. It returns AlertEventEscalated, or "" for a repeat.
+func bumpAlert(a *store.Alert, spec alertSpec, title string, now time.Time) AlertEvent {
+	if !spec.Ongoing {
+		a.Occurrences++
+	}
+	a.LastSeenAt = now
+	a.Title = title
+	a.Message = spec.Message
+	if spec.Severity.Rank() > a.Severity.Rank() {
+		a.Severity = spec.Severity
+		a.LastNotifiedAt = &now
+		return AlertEventEscalated
+	}
+	return ""
 }
 
 // resolveAlert resolves the unresolved alert with the dedupe key of t and
@@ -182,10 +303,25 @@ func (s *Service) resolve(ctx context.Context, tx store.Repos, a *store.Alert, b
 // the repeat interval) on the alert it writes, even when no channel wants
 // the notice.
 func (s *Service) queueNotices(ctx context.Context, tx store.Repos, a *store.Alert, event AlertEvent) error {
+	ns, err := s.notices(ctx, tx, a, event)
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if err := tx.Notifications().Create(ctx, n); err != nil {
+			return fmt.Errorf("backupmgmt: queue notification: %w", err)
+		}
+	}
+	return nil
+}
+
+// notices returns the outbox rows of event on a, one per active channel
+// whose minimum severity the alert meets, with the alert as it is now.
+func (s *Service) notices(ctx context.Context, tx store.Repos, a *store.Alert, event AlertEvent) ([]*store.Notification, error) {
 	now := s.Now()
 	channels, err := s.activeChannels(ctx, tx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	notice := AlertNotice{
 		Event: event, AlertID: a.ID, Type: a.Type, Severity: a.Severity, State: a.State,
@@ -199,17 +335,20 @@ func (s *Service) queueNotices(ctx context.Context, tx store.Repos, a *store.Ale
 	if a.MediaID != nil {
 		notice.MediaID = *a.MediaID
 	}
-	var payload json.RawMessage
+	var (
+		payload json.RawMessage
+		out     []*store.Notification
+	)
 	for _, ch := range channels {
 		if a.Severity.Rank() < ch.MinSeverity.Rank() {
 			continue
 		}
 		if payload == nil {
 			if payload, err = json.Marshal(notice); err != nil {
-				return fmt.Errorf("backupmgmt: alert notice: %w", err)
+				return nil, fmt.Errorf("backupmgmt: alert notice: %w", err)
 			}
 		}
-		n := &store.Notification{
+		out = append(out, &store.Notification{
 			ID:            s.cfg.NewID(),
 			ChannelID:     ch.ID,
 			AlertID:       &a.ID,
@@ -217,12 +356,9 @@ func (s *Service) queueNotices(ctx context.Context, tx store.Repos, a *store.Ale
 			State:         store.NotificationPending,
 			NextAttemptAt: now,
 			CreatedAt:     now,
-		}
-		if err := tx.Notifications().Create(ctx, n); err != nil {
-			return fmt.Errorf("backupmgmt: queue notification: %w", err)
-		}
+		})
 	}
-	return nil
+	return out, nil
 }
 
 // activeChannels returns the active channels, read once per transaction of

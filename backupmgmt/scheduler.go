@@ -41,8 +41,12 @@ const schedulerMissedRunPrefix = "missed-"
 // them, so a job resumed, paused or run meanwhile is left alone, and two
 // processes ticking at once record each miss once. The work is
 // proportional to the due jobs: they are found through the deadline index,
-// in batches. It reports how many missed executions it recorded. Missed
-// runs are not audited: they are system records.
+// in batches, and with the store's batch capabilities (store/tick.go) a
+// transaction takes the same few statements however many of its jobs are
+// due: the jobs read under lock, the runs inserted, their alerts looked up,
+// opened or repeated, their outbox rows and the jobs' new state each in
+// one. It reports how many missed executions it recorded. Missed runs are
+// not audited: they are system records.
 //
 // Due jobs are handled up to 100 to a transaction, which keeps commits
 // (each a synced write on PostgreSQL and MariaDB) few; when such a
@@ -59,14 +63,14 @@ func (sc *Scheduler) TickMissed(ctx context.Context) (int, error) {
 	for {
 		// Jobs that failed stay due, so the batch grows past them.
 		limit := schedulerBatch + len(failed)
-		due, err := s.store.Jobs().ListDue(ctx, now, limit)
+		due, err := listDue(ctx, s.store, now, limit)
 		if err != nil {
 			return recorded, fmt.Errorf("backupmgmt: list due jobs: %w", err)
 		}
 		ids := make([]string, 0, len(due))
-		for i := range due {
-			if !failed[due[i].ID] {
-				ids = append(ids, due[i].ID)
+		for _, id := range due {
+			if !failed[id] {
+				ids = append(ids, id)
 			}
 		}
 		for len(ids) > 0 {
@@ -102,6 +106,24 @@ func (sc *Scheduler) TickMissed(ctx context.Context) (int, error) {
 	}
 }
 
+// listDue returns the IDs of the due jobs (store.JobStore.ListDue); the
+// tick reads the jobs again under lock. With store.JobDueLister it reads
+// only the IDs.
+func listDue(ctx context.Context, s store.Repos, now time.Time, limit int) ([]string, error) {
+	if l, ok := s.Jobs().(store.JobDueLister); ok {
+		return l.ListDueIDs(ctx, now, limit)
+	}
+	due, err := s.Jobs().ListDue(ctx, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(due))
+	for i := range due {
+		ids[i] = due[i].ID
+	}
+	return ids, nil
+}
+
 // schedulerTxJobs is how many due jobs one transaction of TickMissed
 // handles: enough to make commits rare, few enough that ingest never
 // waits long for the jobs (or, on SQLite, the database) it holds.
@@ -122,18 +144,15 @@ func (sc *Scheduler) miss(ctx context.Context, ids []string, now time.Time) (int
 	recorded := 0
 	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
 		recorded = 0
+		jobs, err := lockJobs(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
 		var (
 			plans []schedulerMiss
 			batch []*store.Execution
 		)
-		for _, id := range ids {
-			j, err := tx.Jobs().Get(ctx, id) // locks the job until commit
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
+		for _, j := range jobs {
 			if !j.Active || j.Paused || j.NextDueAt == nil || j.NextDueAt.After(now) {
 				continue
 			}
@@ -149,6 +168,7 @@ func (sc *Scheduler) miss(ctx context.Context, ids []string, now time.Time) (int
 		if err != nil {
 			return fmt.Errorf("backupmgmt: record missed runs: %w", err)
 		}
+		var specs []alertSpec
 		for _, plan := range plans {
 			j := plan.job
 			misses := 0
@@ -159,9 +179,7 @@ func (sc *Scheduler) miss(ctx context.Context, ids []string, now time.Time) (int
 					continue
 				}
 				misses++
-				if err := sc.raiseMissed(ctx, tx, j, e.StartedAt, *e.FinishedAt); err != nil {
-					return err
-				}
+				specs = append(specs, missedSpec(j, e.StartedAt, *e.FinishedAt))
 			}
 			j.NextDueAt = plan.next
 			if misses > 0 {
@@ -170,16 +188,74 @@ func (sc *Scheduler) miss(ctx context.Context, ids []string, now time.Time) (int
 				j.ConsecutiveFailures += misses
 				recorded += misses
 			}
-			if err := tx.Jobs().Update(ctx, j); err != nil {
-				return err
-			}
 		}
-		return nil
+		if err := s.raiseAlerts(ctx, tx, specs); err != nil {
+			return err
+		}
+		return updateDue(ctx, tx, plans)
 	})
 	if err != nil {
 		return 0, err
 	}
 	return recorded, nil
+}
+
+// lockJobs reads the jobs ids under lock, in the order of ids; unknown ones
+// are left out. With store.JobLocker it takes one statement.
+func lockJobs(ctx context.Context, tx store.Repos, ids []string) ([]*store.Job, error) {
+	out := make([]*store.Job, 0, len(ids))
+	if l, ok := tx.Jobs().(store.JobLocker); ok {
+		jobs, err := l.GetManyForUpdate(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		byID := make(map[string]*store.Job, len(jobs))
+		for i := range jobs {
+			byID[jobs[i].ID] = &jobs[i]
+		}
+		for _, id := range ids {
+			if j := byID[id]; j != nil {
+				out = append(out, j)
+				delete(byID, id)
+			}
+		}
+		return out, nil
+	}
+	for _, id := range ids {
+		j, err := tx.Jobs().Get(ctx, id) // locks the job until commit
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+// updateDue writes the state the tick leaves the planned jobs in: with
+// store.JobDueUpdater only the columns the tick changes, in one statement,
+// else each whole job.
+func updateDue(ctx context.Context, tx store.Repos, plans []schedulerMiss) error {
+	u, ok := tx.Jobs().(store.JobDueUpdater)
+	if !ok {
+		for _, plan := range plans {
+			if err := tx.Jobs().Update(ctx, plan.job); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	us := make([]store.JobDueUpdate, len(plans))
+	for i, plan := range plans {
+		j := plan.job
+		us[i] = store.JobDueUpdate{
+			ID: j.ID, State: j.State, NextDueAt: j.NextDueAt,
+			LastResult: j.LastResult, ConsecutiveFailures: j.ConsecutiveFailures,
+		}
+	}
+	return u.UpdateDue(ctx, us)
 }
 
 // plan lists the missed executions of a due job, oldest first and at most
@@ -221,12 +297,11 @@ func (sc *Scheduler) plan(j *store.Job, now time.Time) (schedulerMiss, error) {
 	return plan, nil
 }
 
-// raiseMissed opens the job's backup_missed alert, or counts one more
-// occurrence of it.
-func (sc *Scheduler) raiseMissed(ctx context.Context, tx store.Repos, j *store.Job, expected, deadline time.Time) error {
-	s := (*Service)(sc)
+// missedSpec is the backup_missed alert of a run of j expected at
+// expected and missing at deadline.
+func missedSpec(j *store.Job, expected, deadline time.Time) alertSpec {
 	id := j.ID
-	_, _, err := s.raiseAlert(ctx, tx, alertSpec{
+	return alertSpec{
 		Type:     store.AlertBackupMissed,
 		Severity: store.SeverityError,
 		Subject:  jobSubject(j.ID),
@@ -234,8 +309,7 @@ func (sc *Scheduler) raiseMissed(ctx context.Context, tx store.Repos, j *store.J
 		Title:    fmt.Sprintf("backup `%s` missed its run expected at %s", j.Name, schedulerTime(expected)),
 		Message: fmt.Sprintf("job `%s` was expected to run at %s and has not reported by %s (grace %s)",
 			j.Name, schedulerTime(expected), schedulerTime(deadline), j.Grace),
-	})
-	return err
+	}
 }
 
 // schedulerTime is the form times take in scheduler messages.
