@@ -194,6 +194,8 @@ type Service struct {
 	store store.Store
 	cfg   Config
 	log   *slog.Logger
+	// stats caches the anomaly check's recent successes per job.
+	stats *ingestStatsCache
 }
 
 // New returns a Service over s. The store must be migrated.
@@ -205,7 +207,7 @@ func New(s store.Store, cfg *Config) (*Service, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("backupmgmt: config: %w", err)
 	}
-	return &Service{store: s, cfg: c, log: c.Logger}, nil
+	return &Service{store: s, cfg: c, log: c.Logger, stats: newIngestStatsCache()}, nil
 }
 
 // Store returns the store the service works on, for reads the service does
@@ -237,9 +239,16 @@ const txMaxAttempts = 5
 func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
 	var err error
 	for attempt := 1; attempt <= txMaxAttempts; attempt++ {
+		memo := &txMemo{}
 		err = s.store.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
-			return fn(context.WithValue(ctx, txMemoKey{}, &txMemo{}), tx)
+			return fn(context.WithValue(ctx, txMemoKey{}, memo), tx)
 		})
+		if err == nil {
+			for _, f := range memo.afterCommit {
+				f()
+			}
+			return nil
+		}
 		if !errors.Is(err, store.ErrRetry) {
 			return err
 		}
@@ -251,10 +260,40 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx stor
 	return err
 }
 
-// txMemo holds what one transaction of inTx read once and reuses.
+// txMemo holds what one transaction of inTx read once and reuses, and
+// what is to be done once it committed.
 type txMemo struct {
 	channels       []store.Channel
 	channelsLoaded bool
+	// afterCommit runs, in order, after the transaction committed; a
+	// rolled-back or retried attempt drops it with its memo.
+	afterCommit []func()
 }
 
 type txMemoKey struct{}
+
+// afterCommit registers f to run once the transaction of ctx (of s.inTx)
+// committed, for in-process state that must never see a write that was
+// rolled back. Outside s.inTx, f is dropped.
+func afterCommit(ctx context.Context, f func()) {
+	if memo, _ := ctx.Value(txMemoKey{}).(*txMemo); memo != nil {
+		memo.afterCommit = append(memo.afterCommit, f)
+	}
+}
+
+// afterCommitMark returns how many functions the transaction of ctx has
+// registered; afterCommitUndo drops those registered since, for a
+// savepoint that was rolled back.
+func afterCommitMark(ctx context.Context) int {
+	if memo, _ := ctx.Value(txMemoKey{}).(*txMemo); memo != nil {
+		return len(memo.afterCommit)
+	}
+	return 0
+}
+
+func afterCommitUndo(ctx context.Context, mark int) {
+	if memo, _ := ctx.Value(txMemoKey{}).(*txMemo); memo != nil && len(memo.afterCommit) > mark {
+		clear(memo.afterCommit[mark:])
+		memo.afterCommit = memo.afterCommit[:mark]
+	}
+}
