@@ -336,7 +336,9 @@ func (s *Service) ingestJob(ctx context.Context, tx store.Repos, p RecordParams,
 		err   error
 		field = "job_id"
 	)
-	if p.JobID != "" {
+	if rr, ok := tx.(store.RunRecorder); ok && p.JobID != "" {
+		job, err = rr.GetJobForRun(ctx, p.JobID)
+	} else if p.JobID != "" {
 		job, err = tx.Jobs().Get(ctx, p.JobID)
 	} else {
 		field = "job_name"
@@ -357,7 +359,15 @@ func (s *Service) ingestJob(ctx context.Context, tx store.Repos, p RecordParams,
 
 // ingestCopyOf loads and locks a copy of job.
 func (s *Service) ingestCopyOf(ctx context.Context, tx store.Repos, job *store.Job, id string) (*store.Copy, error) {
-	c, err := tx.Copies().Get(ctx, id)
+	var (
+		c   *store.Copy
+		err error
+	)
+	if rr, ok := tx.(store.RunRecorder); ok {
+		c, err = rr.GetCopyForRun(ctx, id)
+	} else {
+		c, err = tx.Copies().Get(ctx, id)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && c.JobID != job.ID):
 		return nil, &store.ValidationError{Fields: map[string]string{"copy_id": "no such copy of this job"}}
@@ -372,7 +382,15 @@ func (s *Service) ingestCopyOf(ctx context.Context, tx store.Repos, job *store.J
 // names, if any; job is locked.
 func (s *Service) ingestExecution(ctx context.Context, tx store.Repos, job *store.Job, cp *store.Copy, e *store.Execution) (*RecordResult, error) {
 	in := *e
-	created, err := tx.Executions().Insert(ctx, e)
+	var (
+		created bool
+		err     error
+	)
+	if rr, ok := tx.(store.RunRecorder); ok {
+		created, err = rr.InsertRun(ctx, e)
+	} else {
+		created, err = tx.Executions().Insert(ctx, e)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("backupmgmt: record run: %w", err)
 	}
@@ -480,7 +498,14 @@ func (s *Service) ingestCopy(ctx context.Context, tx store.Repos, job *store.Job
 	if !written && before.Status == c.Status && before.LastSizeBytes == c.LastSizeBytes {
 		return false, nil
 	}
-	if err := tx.Copies().Update(ctx, c); err != nil {
+	// Only the write changed since the copy was read.
+	var err error
+	if rr, ok := tx.(store.RunRecorder); ok {
+		err = rr.UpdateCopyWrite(ctx, c)
+	} else {
+		err = tx.Copies().Update(ctx, c)
+	}
+	if err != nil {
 		return false, fmt.Errorf("backupmgmt: update copy %s: %w", c.ID, err)
 	}
 	wasFailed, isFailed := before.Status == store.CopyStatusFailed, c.Status == store.CopyStatusFailed
@@ -552,7 +577,14 @@ func (s *Service) ingestJobState(ctx context.Context, tx store.Repos, job *store
 			s.ingestAdvance(ctx, job, e.StartedAt)
 		}
 	}
-	if err := tx.Jobs().Update(ctx, job); err != nil {
+	// Only the run state changed since the job was read.
+	var err error
+	if rr, ok := tx.(store.RunRecorder); ok {
+		err = rr.UpdateJobRun(ctx, job)
+	} else {
+		err = tx.Jobs().Update(ctx, job)
+	}
+	if err != nil {
 		return fmt.Errorf("backupmgmt: update job %s: %w", job.ID, err)
 	}
 	return nil
@@ -688,12 +720,21 @@ func (s *Service) ingestAnomaly(ctx context.Context, tx store.Repos, prev, job *
 	slow := medDur > 0 && dur > ingestAnomalyDurationMult*medDur
 	subject := jobSubject(job.ID)
 	if !small && !slow {
-		_, err := s.resolveAlert(ctx, tx, store.AlertBackupAnomaly, subject, store.ResolvedByAuto)
-		return err
+		if w.noAnomaly {
+			// None is open, and none was raised since (ingest_stats.go):
+			// nothing to resolve.
+			return nil
+		}
+		if _, err := s.resolveAlert(ctx, tx, store.AlertBackupAnomaly, subject, store.ResolvedByAuto); err != nil {
+			return err
+		}
+		w.noAnomaly = true
+		return nil
 	}
 	if paused {
 		return nil
 	}
+	w.noAnomaly = false
 	var what []string
 	if small {
 		what = append(what, "size below 50 % of the median")
@@ -722,7 +763,7 @@ const ingestAnomalyScan = store.LimitMax
 // current (ingest_stats.go), else from the database.
 func (s *Service) ingestAnomalyWindow(ctx context.Context, tx store.Repos, prev *store.Job, before time.Time, w *ingestWindow) error {
 	if entry, ok := s.stats.get(prev, s.Now()); ok && ingestStatsBefore(entry.stats, before) {
-		*w = ingestWindow{known: true, seeded: entry.seeded, stats: entry.stats}
+		*w = ingestWindow{known: true, seeded: entry.seeded, stats: entry.stats, noAnomaly: entry.noAnomaly}
 		return nil
 	}
 	stats, err := s.ingestAnomalyRead(ctx, tx, prev.ID, before)

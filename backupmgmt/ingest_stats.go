@@ -23,6 +23,12 @@ import (
 // ingestStatsMaxAge after its seed: a late run recorded by another
 // replica, and retention deleting old runs. The check is a heuristic; that
 // staleness is bounded and the rest is exact.
+//
+// An entry also remembers when the job is known to have no unresolved
+// backup_anomaly alert, so a normal success skips looking for one to
+// resolve. That is exact: only recording a success of the job raises that
+// alert, and doing so writes the job row, which makes the entry stale
+// (resolving or acknowledging the alert elsewhere opens none).
 const (
 	// ingestStatsMaxAge is how long an entry is used before it is seeded
 	// again from the database. Jobs that run less often than this read the
@@ -70,6 +76,9 @@ type ingestStatsEntry struct {
 	mark   ingestJobMark
 	seeded time.Time
 	stats  []ingestStat // newest first; never changed once stored
+	// noAnomaly is set when the job is known to have no unresolved
+	// backup_anomaly alert.
+	noAnomaly bool
 }
 
 // ingestStatsCache holds the recent successes of at most
@@ -122,6 +131,9 @@ type ingestWindow struct {
 	fromQuery bool
 	seeded    time.Time
 	stats     []ingestStat
+	// noAnomaly: no unresolved backup_anomaly alert once the record
+	// commits, as far as the entry and the record know.
+	noAnomaly bool
 }
 
 // ingestNoteRun extends the cached window of job with run e once the
@@ -135,7 +147,7 @@ func (s *Service) ingestNoteRun(ctx context.Context, prev, job *store.Job, e *st
 			// Nothing to extend: the next success seeds the entry.
 			return
 		}
-		*w = ingestWindow{known: true, seeded: entry.seeded, stats: entry.stats}
+		*w = ingestWindow{known: true, seeded: entry.seeded, stats: entry.stats, noAnomaly: entry.noAnomaly}
 	}
 	next := make([]ingestStat, 0, s.cfg.AnomalyWindow+1)
 	if e.Status == store.ExecutionSuccess {
@@ -151,7 +163,7 @@ func (s *Service) ingestNoteRun(ctx context.Context, prev, job *store.Job, e *st
 			next = append(next, st)
 		}
 	}
-	entry := ingestStatsEntry{mark: ingestMarkOf(job), seeded: w.seeded, stats: next}
+	entry := ingestStatsEntry{mark: ingestMarkOf(job), seeded: w.seeded, stats: next, noAnomaly: w.noAnomaly}
 	afterCommit(ctx, func() { s.stats.put(job.ID, entry) })
 }
 

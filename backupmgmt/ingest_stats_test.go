@@ -47,6 +47,12 @@ func TestRecordAnomalyWindowSeesAnotherReplicasRuns(t *testing.T) {
 		// And a large run now is normal in size, being above the median.
 		record(b.svc, 201, 1<<30)
 		require.Nil(t, b.ingestAlert(t, store.AlertBackupAnomaly, job.ID))
+		// An anomaly the other replica raises is resolved by a normal run
+		// here, although this replica last saw none open.
+		record(other, 202, 1)
+		require.NotNil(t, b.ingestAlert(t, store.AlertBackupAnomaly, job.ID))
+		record(b.svc, 203, 1<<10)
+		require.Nil(t, b.ingestAlert(t, store.AlertBackupAnomaly, job.ID), "resolved by a normal run")
 	})
 }
 

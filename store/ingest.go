@@ -42,3 +42,25 @@ type SuccessSample struct {
 type SuccessSampler interface {
 	RecentSuccesses(ctx context.Context, p RecentSuccessesParams) ([]SuccessSample, error)
 }
+
+// RunRecorder is an optional capability of a Repos inside a transaction:
+// the single-row reads and writes of recording a run, as statements
+// prepared once instead of SQL text built for every call. Outside a
+// transaction it may simply run the general methods.
+type RunRecorder interface {
+	// GetJobForRun is JobStore.Get: inside a transaction it locks the row.
+	GetJobForRun(ctx context.Context, id string) (*Job, error)
+	// GetCopyForRun is CopyStore.Get: inside a transaction it locks the row.
+	GetCopyForRun(ctx context.Context, id string) (*Copy, error)
+	// InsertRun is ExecutionStore.Insert.
+	InsertRun(ctx context.Context, e *Execution) (bool, error)
+	// UpdateJobRun is JobStore.Update of a job of which only the run state
+	// changed since it was read: it writes State, NextDueAt, LastRunAt,
+	// LastSuccessAt, LastResult, ConsecutiveFailures and UpdatedAt, and
+	// validates j as Update does.
+	UpdateJobRun(ctx context.Context, j *Job) error
+	// UpdateCopyWrite is CopyStore.Update of a copy of which only the last
+	// write changed since it was read: it writes LastWrittenAt,
+	// LastSizeBytes, Status and UpdatedAt, and validates c as Update does.
+	UpdateCopyWrite(ctx context.Context, c *Copy) error
+}

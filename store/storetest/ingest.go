@@ -92,7 +92,150 @@ func testIngest(t *testing.T, newStore NewStoreFunc) {
 			require.True(t, errors.As(err, &ve), "%+v: %v", p, err)
 		}
 	})
+	t.Run("RunRecorderMatchesTheGeneralMethods", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, newStore)
+		at := time.Date(2026, 11, 4, 3, 4, 5, 678901000, time.UTC)
+		asset := b.asset(t)
+		owner := b.user(t)
+		bare := b.job(t, func(j *store.Job) { j.Tags = nil })
+		full := b.job(t, func(j *store.Job) {
+			j.AssetID, j.OwnerID = &asset.ID, &owner.ID
+			j.State, j.LastResult, j.ConsecutiveFailures = store.JobStateFailed, store.ExecutionFailed, 3
+			j.NextDueAt, j.LastRunAt, j.LastSuccessAt = &at, &at, &at
+		})
+		plainCopy := b.copy(t, bare.ID)
+		media := b.media(t)
+		fullCopy := b.copy(t, full.ID, func(c *store.Copy) {
+			c.Offsite, c.Immutable, c.Encrypted, c.Compressed = true, true, true, true
+			c.ImmutableUntil, c.LastWrittenAt, c.LastSizeBytes = &at, &at, 42
+			c.MediaType, c.MediaID = store.MediaTape, &media.ID
+		})
+		inTx := func(fn func(ctx context.Context, tx store.Repos, rr store.RunRecorder)) {
+			t.Helper()
+			require.NoError(t, b.s.InTx(b.ctx, func(ctx context.Context, tx store.Repos) error {
+				rr, ok := tx.(store.RunRecorder)
+				if !ok {
+					t.Skip("store has no RunRecorder")
+				}
+				fn(ctx, tx, rr)
+				return nil
+			}))
+		}
+		inTx(func(ctx context.Context, tx store.Repos, rr store.RunRecorder) {
+			for _, id := range []string{bare.ID, full.ID} {
+				want, err := tx.Jobs().Get(ctx, id)
+				require.NoError(t, err)
+				got, err := rr.GetJobForRun(ctx, id)
+				require.NoError(t, err)
+				require.Equal(t, want, got)
+			}
+			for _, id := range []string{plainCopy.ID, fullCopy.ID} {
+				want, err := tx.Copies().Get(ctx, id)
+				require.NoError(t, err)
+				got, err := rr.GetCopyForRun(ctx, id)
+				require.NoError(t, err)
+				require.Equal(t, want, got)
+			}
+			for _, id := range []string{"", "no-such-id", "nul\x00"} {
+				_, err := rr.GetJobForRun(ctx, id)
+				require.ErrorIs(t, err, store.ErrNotFound)
+				_, err = rr.GetCopyForRun(ctx, id)
+				require.ErrorIs(t, err, store.ErrNotFound)
+			}
+		})
+
+		// Inserts: a new run with every optional column, one with none, and
+		// a repeat that returns the stored row.
+		key := b.apiKey(t, owner.ID)
+		rich := newExecution(full.ID)
+		rich.CopyID, rich.APIKeyID = &fullCopy.ID, &key.ID
+		rich.SnapshotID, rich.LogExcerpt, rich.Errors = "snap-1", "line 1\nline 2", 2
+		rich.StartedAt = at.Add(time.Nanosecond * 1500)
+		rich.FinishedAt = ptrTo(rich.StartedAt.Add(time.Minute))
+		running := newExecution(bare.ID)
+		running.Status, running.FinishedAt = store.ExecutionRunning, nil
+		var repeatOf store.Execution
+		inTx(func(ctx context.Context, tx store.Repos, rr store.RunRecorder) {
+			for _, e := range []*store.Execution{rich, running} {
+				created, err := rr.InsertRun(ctx, e)
+				require.NoError(t, err)
+				require.True(t, created)
+				stored, err := tx.Executions().Get(ctx, e.ID)
+				require.NoError(t, err)
+				require.Equal(t, stored, e, "the row holds what the insert returned")
+			}
+			repeat := newExecution(full.ID)
+			repeat.RunID, repeat.Message = rich.RunID, "again"
+			created, err := rr.InsertRun(ctx, repeat)
+			require.NoError(t, err)
+			require.False(t, created)
+			require.Equal(t, rich, repeat, "a repeat returns the stored run")
+			repeatOf = *repeat
+		})
+		require.Equal(t, *rich, repeatOf)
+
+		// Errors are those of the general method.
+		for _, mod := range []func(e *store.Execution){
+			func(e *store.Execution) { e.JobID = "no-such-job" },
+			func(e *store.Execution) { e.CopyID = ptrTo("no-such-copy") },
+			func(e *store.Execution) { e.Status = "bogus" },
+		} {
+			general, prepared := newExecution(full.ID), newExecution(full.ID)
+			mod(general)
+			mod(prepared)
+			prepared.RunID = general.RunID
+			var errGeneral, errPrepared error
+			_ = b.s.InTx(b.ctx, func(ctx context.Context, tx store.Repos) error {
+				_, errGeneral = tx.Executions().Insert(ctx, general)
+				return errGeneral
+			})
+			_ = b.s.InTx(b.ctx, func(ctx context.Context, tx store.Repos) error {
+				_, errPrepared = tx.(store.RunRecorder).InsertRun(ctx, prepared)
+				return errPrepared
+			})
+			require.Error(t, errGeneral)
+			require.Equal(t, errGeneral, errPrepared)
+		}
+
+		// Updates write the run state and the last write, and nothing else.
+		later := at.Add(time.Hour)
+		inTx(func(ctx context.Context, tx store.Repos, rr store.RunRecorder) {
+			j, err := rr.GetJobForRun(ctx, full.ID)
+			require.NoError(t, err)
+			j.State, j.LastResult, j.ConsecutiveFailures = store.JobStateUp, store.ExecutionSuccess, 0
+			j.NextDueAt, j.LastRunAt, j.LastSuccessAt = nil, &later, &later
+			require.NoError(t, rr.UpdateJobRun(ctx, j))
+			stored, err := tx.Jobs().Get(ctx, full.ID)
+			require.NoError(t, err)
+			require.Equal(t, j, stored)
+			require.Equal(t, full.Name, stored.Name)
+			require.Equal(t, full.Tags, stored.Tags)
+
+			c, err := rr.GetCopyForRun(ctx, fullCopy.ID)
+			require.NoError(t, err)
+			c.LastWrittenAt, c.LastSizeBytes, c.Status = &later, 7, store.CopyStatusWarning
+			require.NoError(t, rr.UpdateCopyWrite(ctx, c))
+			storedCopy, err := tx.Copies().Get(ctx, fullCopy.ID)
+			require.NoError(t, err)
+			require.Equal(t, c, storedCopy)
+			require.Equal(t, fullCopy.ImmutableUntil, storedCopy.ImmutableUntil)
+
+			gone := *j
+			gone.ID = "no-such-job"
+			require.ErrorIs(t, rr.UpdateJobRun(ctx, &gone), store.ErrNotFound)
+			goneCopy := *c
+			goneCopy.ID = "no-such-copy"
+			require.ErrorIs(t, rr.UpdateCopyWrite(ctx, &goneCopy), store.ErrNotFound)
+			bad := *j
+			bad.State = "bogus"
+			var ve *store.ValidationError
+			require.True(t, errors.As(rr.UpdateJobRun(ctx, &bad), &ve))
+		})
+	})
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 // recentSuccessesByList is what store.SuccessSampler stands for, through
 // ExecutionStore.List.
