@@ -762,7 +762,7 @@ const ingestAnomalyScan = store.LimitMax
 // newest first, and leaves them in w: from the cache when its entry is
 // current (ingest_stats.go), else from the database.
 func (s *Service) ingestAnomalyWindow(ctx context.Context, tx store.Repos, prev *store.Job, before time.Time, w *ingestWindow) error {
-	if entry, ok := s.stats.get(prev, s.Now()); ok && ingestStatsBefore(entry.stats, before) {
+	if entry, ok := s.ingestStatsOf(ctx, prev); ok && ingestStatsBefore(entry.stats, before) {
 		*w = ingestWindow{known: true, seeded: entry.seeded, stats: entry.stats, noAnomaly: entry.noAnomaly}
 		return nil
 	}

@@ -98,10 +98,35 @@ func (c *ingestStatsCache) get(job *store.Job, now time.Time) (ingestStatsEntry,
 	c.mu.Lock()
 	e, ok := c.m[job.ID]
 	c.mu.Unlock()
-	if !ok || !e.mark.equal(ingestMarkOf(job)) || now.Sub(e.seeded) >= ingestStatsMaxAge || now.Before(e.seeded) {
+	if !ok || !e.current(job, now) {
 		return ingestStatsEntry{}, false
 	}
 	return e, true
+}
+
+func (e *ingestStatsEntry) current(job *store.Job, now time.Time) bool {
+	return e.mark.equal(ingestMarkOf(job)) && now.Sub(e.seeded) < ingestStatsMaxAge && !now.Before(e.seeded)
+}
+
+// ingestPending is an entry a transaction will store once it commits,
+// noted for its own later records (a batch recording several runs of a
+// job), which the cache does not show yet.
+type ingestPending struct {
+	jobID string
+	entry ingestStatsEntry
+}
+
+// ingestStatsOf returns the current entry of job: the one the transaction
+// of ctx will store, or else the cache's.
+func (s *Service) ingestStatsOf(ctx context.Context, job *store.Job) (ingestStatsEntry, bool) {
+	notes := txNotes(ctx)
+	for i := len(notes) - 1; i >= 0; i-- {
+		if p, ok := notes[i].(*ingestPending); ok && p.jobID == job.ID {
+			// The transaction's own word on the job wins over the cache.
+			return p.entry, p.entry.current(job, s.Now())
+		}
+	}
+	return s.stats.get(job, s.Now())
 }
 
 func (c *ingestStatsCache) put(jobID string, e ingestStatsEntry) {
@@ -142,7 +167,7 @@ type ingestWindow struct {
 // stored running row, which its start already counted.
 func (s *Service) ingestNoteRun(ctx context.Context, prev, job *store.Job, e *store.Execution, completion bool, w *ingestWindow) {
 	if !w.known {
-		entry, ok := s.stats.get(prev, s.Now())
+		entry, ok := s.ingestStatsOf(ctx, prev)
 		if !ok {
 			// Nothing to extend: the next success seeds the entry.
 			return
@@ -164,11 +189,13 @@ func (s *Service) ingestNoteRun(ctx context.Context, prev, job *store.Job, e *st
 		}
 	}
 	entry := ingestStatsEntry{mark: ingestMarkOf(job), seeded: w.seeded, stats: next, noAnomaly: w.noAnomaly}
+	txNote(ctx, &ingestPending{jobID: job.ID, entry: entry})
 	afterCommit(ctx, func() { s.stats.put(job.ID, entry) })
 }
 
 // ingestForgetRuns drops the cached window of a job once the transaction
 // commits: a late run changes it in a way the cache does not follow.
 func (s *Service) ingestForgetRuns(ctx context.Context, jobID string) {
+	txNote(ctx, &ingestPending{jobID: jobID})
 	afterCommit(ctx, func() { s.stats.drop(jobID) })
 }

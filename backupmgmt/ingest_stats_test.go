@@ -104,3 +104,46 @@ func TestAfterCommitRunsOnlyOnCommit(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, ran, "a committed transaction runs what was not undone, once")
 }
+
+// Runs of one job in one batch each see the ones before them, which reach
+// the cache only at the commit.
+func TestRecordBatchAnomalyWindowHoldsEarlierItems(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+		b := setup(t, kind, nil)
+		job := b.jobFixture(t, "batched", nil)
+		ctx := t.Context()
+		b.clock.Advance(time.Hour)
+		var items []RecordParams
+		for i := range AnomalyWindowDefault + 2 {
+			p := b.ingestRun(job, "run-"+strconv.Itoa(i), store.ExecutionSuccess, time.Hour-time.Duration(i)*time.Minute, 10*time.Second)
+			p.SizeBytes = 1 << 30
+			if i == 3 {
+				p.CopyID = ingestPtr("no-such-copy") // fails, in its savepoint
+			}
+			if i == AnomalyWindowDefault+1 {
+				p.SizeBytes = 1 << 10
+			}
+			items = append(items, p)
+		}
+		res, err := b.svc.Executions().RecordBatch(ctx, items)
+		require.NoError(t, err)
+		for i, r := range res {
+			if i == 3 {
+				require.Error(t, r.Err)
+				continue
+			}
+			require.NoError(t, r.Err)
+			require.True(t, r.Created)
+		}
+		a := b.ingestAlert(t, store.AlertBackupAnomaly, job.ID)
+		require.NotNil(t, a, "the last, small run is anomalous against the batch's earlier ones")
+		require.Contains(t, a.Message, "over the last 10 successes")
+		// After the commit the cache holds the batch's runs.
+		entry, ok := b.svc.stats.get(b.ingestJobRow(t, job.ID), b.svc.Now())
+		require.True(t, ok)
+		require.Len(t, entry.stats, AnomalyWindowDefault)
+		require.Equal(t, items[len(items)-1].StartedAt, entry.stats[0].startedAt)
+		require.False(t, entry.noAnomaly)
+	})
+}

@@ -268,6 +268,11 @@ type txMemo struct {
 	// afterCommit runs, in order, after the transaction committed; a
 	// rolled-back or retried attempt drops it with its memo.
 	afterCommit []func()
+	// notes are what the transaction's later steps look up of what its
+	// earlier ones did (ingest's cache entries, which reach the cache only
+	// after the commit); a savepoint rolled back undoes them as it undoes
+	// afterCommit.
+	notes []any
 }
 
 type txMemoKey struct{}
@@ -281,19 +286,46 @@ func afterCommit(ctx context.Context, f func()) {
 	}
 }
 
-// afterCommitMark returns how many functions the transaction of ctx has
-// registered; afterCommitUndo drops those registered since, for a
-// savepoint that was rolled back.
-func afterCommitMark(ctx context.Context) int {
+// txNote records v for later steps of the transaction of ctx (txNotes);
+// outside s.inTx it is dropped.
+func txNote(ctx context.Context, v any) {
 	if memo, _ := ctx.Value(txMemoKey{}).(*txMemo); memo != nil {
-		return len(memo.afterCommit)
+		memo.notes = append(memo.notes, v)
 	}
-	return 0
 }
 
-func afterCommitUndo(ctx context.Context, mark int) {
-	if memo, _ := ctx.Value(txMemoKey{}).(*txMemo); memo != nil && len(memo.afterCommit) > mark {
-		clear(memo.afterCommit[mark:])
-		memo.afterCommit = memo.afterCommit[:mark]
+// txNotes returns the notes of the transaction of ctx, oldest first.
+func txNotes(ctx context.Context) []any {
+	if memo, _ := ctx.Value(txMemoKey{}).(*txMemo); memo != nil {
+		return memo.notes
+	}
+	return nil
+}
+
+// txMark is how many functions and notes a transaction has registered.
+type txMark struct{ afterCommit, notes int }
+
+// afterCommitMark returns the mark of the transaction of ctx;
+// afterCommitUndo drops the functions and notes registered since, for a
+// savepoint that was rolled back.
+func afterCommitMark(ctx context.Context) txMark {
+	if memo, _ := ctx.Value(txMemoKey{}).(*txMemo); memo != nil {
+		return txMark{len(memo.afterCommit), len(memo.notes)}
+	}
+	return txMark{}
+}
+
+func afterCommitUndo(ctx context.Context, mark txMark) {
+	memo, _ := ctx.Value(txMemoKey{}).(*txMemo)
+	if memo == nil {
+		return
+	}
+	if len(memo.afterCommit) > mark.afterCommit {
+		clear(memo.afterCommit[mark.afterCommit:])
+		memo.afterCommit = memo.afterCommit[:mark.afterCommit]
+	}
+	if len(memo.notes) > mark.notes {
+		clear(memo.notes[mark.notes:])
+		memo.notes = memo.notes[:mark.notes]
 	}
 }

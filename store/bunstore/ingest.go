@@ -3,6 +3,7 @@ package bunstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -14,10 +15,11 @@ import (
 
 var _ store.SuccessSampler = (*conn)(nil)
 
-// RecentSuccesses implements store.SuccessSampler. The inner query walks
-// the job's (job_id, started_at) index for its latest Scan runs and numbers
-// them; the outer one keeps the successes. Filtering by status inside
-// would let SQLite pick the status index and scan every job's successes.
+// RecentSuccesses implements store.SuccessSampler. It pages through the
+// job's runs by start on the (job_id, started_at, id) index, reading
+// narrow rows, and keeps the successes: a healthy job needs one page of
+// two rows more than Limit. Filtering by status in the query would let
+// SQLite pick the status index and scan every job's successes.
 func (c *conn) RecentSuccesses(ctx context.Context, p store.RecentSuccessesParams) ([]store.SuccessSample, error) {
 	fields := map[string]string{}
 	if p.JobID == "" {
@@ -32,36 +34,62 @@ func (c *conn) RecentSuccesses(ctx context.Context, p store.RecentSuccessesParam
 	if len(fields) > 0 {
 		return nil, &store.ValidationError{Fields: fields}
 	}
+	out := []store.SuccessSample{}
 	if strings.IndexByte(p.JobID, 0) >= 0 {
-		return nil, nil
+		return out, nil
 	}
-	where, args := "job_id = ?", []any{p.JobID}
+	const cols = "SELECT status, started_at, finished_at, size_bytes, id FROM executions WHERE job_id = ?"
+	const order = " ORDER BY started_at DESC, id DESC LIMIT ?"
+	q, args := cols, []any{p.JobID}
 	if !p.Before.IsZero() {
-		where += " AND started_at < ?"
+		q += " AND started_at < ?"
 		args = append(args, store.NormalizeTime(p.Before))
 	}
-	args = append(args, p.Scan, store.ExecutionSuccess, p.Limit)
-	var rows []struct {
-		Rank       int        `bun:"rn"`
-		StartedAt  time.Time  `bun:"started_at"`
-		FinishedAt *time.Time `bun:"finished_at"`
-		SizeBytes  int64      `bun:"size_bytes"`
-	}
-	err := c.r.NewRaw("SELECT r.rn, r.started_at, r.finished_at, r.size_bytes FROM ("+
-		"SELECT ROW_NUMBER() OVER (ORDER BY started_at DESC, id DESC) - 1 AS rn, status, started_at, finished_at, size_bytes"+
-		" FROM executions WHERE "+where+" ORDER BY started_at DESC, id DESC LIMIT ?) r"+
-		" WHERE r.status = ? ORDER BY r.rn LIMIT ?", args...).Scan(ctx, &rows)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	out := make([]store.SuccessSample, len(rows))
-	for i, r := range rows {
-		out[i] = store.SuccessSample{Rank: r.Rank, StartedAt: utc(r.StartedAt), SizeBytes: r.SizeBytes}
-		if f := utcPtr(r.FinishedAt); f != nil {
-			out[i].Duration = f.Sub(out[i].StartedAt)
+	limit := min(p.Limit+2, p.Scan)
+	args = append(args, limit)
+	for rank := 0; ; {
+		var (
+			n       int
+			lastAt  time.Time
+			lastID  string
+			scanErr error
+		)
+		rows, err := c.r.QueryContext(ctx, q+order, args...)
+		if err != nil {
+			return nil, mapErr(err)
 		}
+		for rows.Next() {
+			var (
+				status       string
+				started, fin time.Time
+				size         int64
+				startD, finD = scanTime(&started), scanTime(&fin)
+			)
+			if scanErr = rows.Scan(&status, startD, finD, &size, &lastID); scanErr != nil {
+				break
+			}
+			lastAt = started
+			n++
+			if rank < p.Scan && status == string(store.ExecutionSuccess) && len(out) < p.Limit {
+				x := store.SuccessSample{Rank: rank, StartedAt: started, SizeBytes: size}
+				if f := finD.ptr(); f != nil {
+					x.Duration = f.Sub(started)
+				}
+				out = append(out, x)
+			}
+			rank++
+		}
+		err = errors.Join(scanErr, rows.Err(), rows.Close())
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		if len(out) >= p.Limit || n < limit || rank >= p.Scan {
+			return out, nil
+		}
+		limit = min(4*(p.Limit-len(out))+4, p.Scan-rank)
+		q = cols + " AND (started_at < ? OR (started_at = ? AND id < ?))"
+		args = []any{p.JobID, lastAt, lastAt, lastID, limit}
 	}
-	return out, nil
 }
 
 var _ store.RunRecorder = (*conn)(nil)
