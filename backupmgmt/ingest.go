@@ -785,15 +785,16 @@ func ingestStatsBefore(stats []ingestStat, before time.Time) bool {
 	return true
 }
 
-// ingestAnomalyRead reads the anomaly window from the database: in one
-// narrow query where the store has store.SuccessSampler, else by listing
-// the job's runs by start and keeping the successes, instead of asking the
-// store for successes: SQLite answers a list filtered by job and status
-// through the status index, scanning the successes of every job (8 ms
-// with 40,000 runs, against 1 ms this way), while the job's own index
-// reads only its newest rows. A healthy job needs one query of two rows
-// more than the window; failures among them cost a further, larger page,
-// until ingestAnomalyScan runs were read.
+// ingestAnomalyRead reads the anomaly window from the database: through
+// store.SuccessSampler (narrow rows) where the store has it, else by
+// listing the job's runs by start and keeping the successes. Both read
+// the job's runs by start instead of asking for successes: SQLite answers
+// a query filtered by job and status through the status index, scanning
+// the successes of every job (8 ms with 40,000 runs, against 1 ms this
+// way), while the job's own index reads only its newest rows. A healthy
+// job needs one query of two rows more than the window; failures among
+// them cost a further, larger page, until ingestAnomalyScan runs were
+// read.
 func (s *Service) ingestAnomalyRead(ctx context.Context, tx store.Repos, jobID string, before time.Time) ([]ingestStat, error) {
 	need := s.cfg.AnomalyWindow
 	if sampler, ok := tx.(store.SuccessSampler); ok {

@@ -38,7 +38,7 @@ type SuccessSample struct {
 // SuccessSampler is an optional capability of a Repos: the successes among
 // a job's latest Scan runs started before Before, newest first, at most
 // Limit, the way paging ExecutionStore.List of the job by start and keeping
-// the successes finds them, in one narrow query.
+// the successes finds them, reading only the columns it returns.
 type SuccessSampler interface {
 	RecentSuccesses(ctx context.Context, p RecentSuccessesParams) ([]SuccessSample, error)
 }
