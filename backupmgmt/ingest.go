@@ -167,11 +167,16 @@ func (x *Executions) RecordBatch(ctx context.Context, items []RecordParams) ([]B
 				continue
 			}
 			var res *RecordResult
+			mark := afterCommitMark(ctx)
 			err := tx.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
 				var err error
 				res, err = s.ingestRecord(ctx, tx, items[i])
 				return err
 			})
+			if err != nil {
+				// The savepoint rolled back: so do its effects on memory.
+				afterCommitUndo(ctx, mark)
+			}
 			var ve *store.ValidationError
 			switch {
 			case err == nil:
@@ -331,7 +336,9 @@ func (s *Service) ingestJob(ctx context.Context, tx store.Repos, p RecordParams,
 		err   error
 		field = "job_id"
 	)
-	if p.JobID != "" {
+	if rr, ok := tx.(store.RunRecorder); ok && p.JobID != "" {
+		job, err = rr.GetJobForRun(ctx, p.JobID)
+	} else if p.JobID != "" {
 		job, err = tx.Jobs().Get(ctx, p.JobID)
 	} else {
 		field = "job_name"
@@ -352,7 +359,15 @@ func (s *Service) ingestJob(ctx context.Context, tx store.Repos, p RecordParams,
 
 // ingestCopyOf loads and locks a copy of job.
 func (s *Service) ingestCopyOf(ctx context.Context, tx store.Repos, job *store.Job, id string) (*store.Copy, error) {
-	c, err := tx.Copies().Get(ctx, id)
+	var (
+		c   *store.Copy
+		err error
+	)
+	if rr, ok := tx.(store.RunRecorder); ok {
+		c, err = rr.GetCopyForRun(ctx, id)
+	} else {
+		c, err = tx.Copies().Get(ctx, id)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && c.JobID != job.ID):
 		return nil, &store.ValidationError{Fields: map[string]string{"copy_id": "no such copy of this job"}}
@@ -367,7 +382,15 @@ func (s *Service) ingestCopyOf(ctx context.Context, tx store.Repos, job *store.J
 // names, if any; job is locked.
 func (s *Service) ingestExecution(ctx context.Context, tx store.Repos, job *store.Job, cp *store.Copy, e *store.Execution) (*RecordResult, error) {
 	in := *e
-	created, err := tx.Executions().Insert(ctx, e)
+	var (
+		created bool
+		err     error
+	)
+	if rr, ok := tx.(store.RunRecorder); ok {
+		created, err = rr.InsertRun(ctx, e)
+	} else {
+		created, err = tx.Executions().Insert(ctx, e)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("backupmgmt: record run: %w", err)
 	}
@@ -424,13 +447,17 @@ func (s *Service) ingestApply(ctx context.Context, tx store.Repos, job *store.Jo
 			return err
 		}
 	}
-	if !late {
+	if late {
+		s.ingestForgetRuns(ctx, job.ID)
+	} else {
 		if err := s.ingestJobState(ctx, tx, job, e, paused, wasRunning); err != nil {
 			return err
 		}
-		if err := s.ingestAlerts(ctx, tx, &prev, job, e, paused, wasRunning); err != nil {
+		var w ingestWindow
+		if err := s.ingestAlerts(ctx, tx, &prev, job, e, paused, wasRunning, &w); err != nil {
 			return err
 		}
+		s.ingestNoteRun(ctx, &prev, job, e, wasRunning, &w)
 	}
 	if reevaluate {
 		if _, err := s.reevaluateJob(ctx, tx, job, nil); err != nil {
@@ -471,7 +498,14 @@ func (s *Service) ingestCopy(ctx context.Context, tx store.Repos, job *store.Job
 	if !written && before.Status == c.Status && before.LastSizeBytes == c.LastSizeBytes {
 		return false, nil
 	}
-	if err := tx.Copies().Update(ctx, c); err != nil {
+	// Only the write changed since the copy was read.
+	var err error
+	if rr, ok := tx.(store.RunRecorder); ok {
+		err = rr.UpdateCopyWrite(ctx, c)
+	} else {
+		err = tx.Copies().Update(ctx, c)
+	}
+	if err != nil {
 		return false, fmt.Errorf("backupmgmt: update copy %s: %w", c.ID, err)
 	}
 	wasFailed, isFailed := before.Status == store.CopyStatusFailed, c.Status == store.CopyStatusFailed
@@ -543,7 +577,14 @@ func (s *Service) ingestJobState(ctx context.Context, tx store.Repos, job *store
 			s.ingestAdvance(ctx, job, e.StartedAt)
 		}
 	}
-	if err := tx.Jobs().Update(ctx, job); err != nil {
+	// Only the run state changed since the job was read.
+	var err error
+	if rr, ok := tx.(store.RunRecorder); ok {
+		err = rr.UpdateJobRun(ctx, job)
+	} else {
+		err = tx.Jobs().Update(ctx, job)
+	}
+	if err != nil {
 		return fmt.Errorf("backupmgmt: update job %s: %w", job.ID, err)
 	}
 	return nil
@@ -590,7 +631,8 @@ func (s *Service) ingestAdvance(ctx context.Context, job *store.Job, from time.T
 // backup_failed is only open after a failure, backup_missed only after a
 // missed run (the scheduler records it as the job's last result and
 // state), backup_stuck only while the job was running.
-func (s *Service) ingestAlerts(ctx context.Context, tx store.Repos, prev, job *store.Job, e *store.Execution, paused, wasRunning bool) error {
+// The anomaly check leaves the window it read in w.
+func (s *Service) ingestAlerts(ctx context.Context, tx store.Repos, prev, job *store.Job, e *store.Execution, paused, wasRunning bool, w *ingestWindow) error {
 	subject := jobSubject(job.ID)
 	switch e.Status {
 	case store.ExecutionRunning:
@@ -619,7 +661,7 @@ func (s *Service) ingestAlerts(ctx context.Context, tx store.Repos, prev, job *s
 		}
 	}
 	if e.Status == store.ExecutionSuccess {
-		return s.ingestAnomaly(ctx, tx, job, e, paused)
+		return s.ingestAnomaly(ctx, tx, prev, job, e, paused, w)
 	}
 	return nil
 }
@@ -655,12 +697,13 @@ const (
 // Config.AnomalyMinSamples of them: a size below half the median or a
 // duration above three times the median raises backup_anomaly, and a
 // normal success resolves it. A median of zero (a tool that reports no
-// size, pings with no duration) judges nothing.
-func (s *Service) ingestAnomaly(ctx context.Context, tx store.Repos, job *store.Job, e *store.Execution, paused bool) error {
-	window, err := s.ingestAnomalyWindow(ctx, tx, job.ID, e.StartedAt)
-	if err != nil {
+// size, pings with no duration) judges nothing. prev is the job as read;
+// the window read is left in w.
+func (s *Service) ingestAnomaly(ctx context.Context, tx store.Repos, prev, job *store.Job, e *store.Execution, paused bool, w *ingestWindow) error {
+	if err := s.ingestAnomalyWindow(ctx, tx, prev, e.StartedAt, w); err != nil {
 		return err
 	}
+	window := w.stats
 	n := len(window)
 	if n < s.cfg.AnomalyMinSamples || n == 0 {
 		return nil
@@ -668,8 +711,8 @@ func (s *Service) ingestAnomaly(ctx context.Context, tx store.Repos, job *store.
 	sizes := make([]int64, n)
 	durations := make([]int64, n)
 	for i := range window {
-		sizes[i] = window[i].SizeBytes
-		durations[i] = int64(window[i].Duration())
+		sizes[i] = window[i].size
+		durations[i] = int64(window[i].dur)
 	}
 	medSize, medDur := ingestMedian(sizes), time.Duration(ingestMedian(durations))
 	dur := e.Duration()
@@ -677,12 +720,21 @@ func (s *Service) ingestAnomaly(ctx context.Context, tx store.Repos, job *store.
 	slow := medDur > 0 && dur > ingestAnomalyDurationMult*medDur
 	subject := jobSubject(job.ID)
 	if !small && !slow {
-		_, err := s.resolveAlert(ctx, tx, store.AlertBackupAnomaly, subject, store.ResolvedByAuto)
-		return err
+		if w.noAnomaly {
+			// None is open, and none was raised since (ingest_stats.go):
+			// nothing to resolve.
+			return nil
+		}
+		if _, err := s.resolveAlert(ctx, tx, store.AlertBackupAnomaly, subject, store.ResolvedByAuto); err != nil {
+			return err
+		}
+		w.noAnomaly = true
+		return nil
 	}
 	if paused {
 		return nil
 	}
+	w.noAnomaly = false
 	var what []string
 	if small {
 		what = append(what, "size below 50 % of the median")
@@ -692,7 +744,7 @@ func (s *Service) ingestAnomaly(ctx context.Context, tx store.Repos, job *store.
 	}
 	msg := fmt.Sprintf("run %s: %s; size %s (median %s), duration %s (median %s) over the last %d successes",
 		e.RunID, strings.Join(what, " and "), ingestBytes(e.SizeBytes), ingestBytes(medSize), dur, medDur, n)
-	_, _, err = s.raiseAlert(ctx, tx, alertSpec{
+	_, _, err := s.raiseAlert(ctx, tx, alertSpec{
 		Type: store.AlertBackupAnomaly, Severity: store.SeverityWarning, Subject: subject, JobID: &job.ID,
 		Title:   "backup of `" + job.Name + "` looks anomalous",
 		Message: store.TruncateText(msg, store.MaxMessageLen),
@@ -705,28 +757,69 @@ func (s *Service) ingestAnomaly(ctx context.Context, tx store.Repos, job *store.
 // judged on the successes among them.
 const ingestAnomalyScan = store.LimitMax
 
-// ingestAnomalyWindow returns the job's last Config.AnomalyWindow
-// successes that started before before, newest first. It lists the job's
-// runs by start and keeps the successes, instead of asking the store for
-// successes: SQLite answers a list filtered by job and status through the
-// status index, scanning the successes of every job (8 ms with 40,000
-// runs, against 1 ms this way), while the job's own index reads only its
-// newest rows. A healthy job needs one query of two rows more than the
-// window; failures among them cost a further, larger page, until
-// ingestAnomalyScan runs were read.
-func (s *Service) ingestAnomalyWindow(ctx context.Context, tx store.Repos, jobID string, before time.Time) ([]store.Execution, error) {
+// ingestAnomalyWindow finds the job's last Config.AnomalyWindow successes
+// among its ingestAnomalyScan latest runs that started before before,
+// newest first, and leaves them in w: from the cache when its entry is
+// current (ingest_stats.go), else from the database.
+func (s *Service) ingestAnomalyWindow(ctx context.Context, tx store.Repos, prev *store.Job, before time.Time, w *ingestWindow) error {
+	if entry, ok := s.ingestStatsOf(ctx, prev); ok && ingestStatsBefore(entry.stats, before) {
+		*w = ingestWindow{known: true, seeded: entry.seeded, stats: entry.stats, noAnomaly: entry.noAnomaly}
+		return nil
+	}
+	stats, err := s.ingestAnomalyRead(ctx, tx, prev.ID, before)
+	if err != nil {
+		return err
+	}
+	*w = ingestWindow{known: true, fromQuery: true, seeded: s.Now(), stats: stats}
+	return nil
+}
+
+// ingestStatsBefore reports whether every success of stats started before
+// before, as the window of a run started at before must.
+func ingestStatsBefore(stats []ingestStat, before time.Time) bool {
+	for _, st := range stats {
+		if !st.startedAt.Before(before) {
+			return false
+		}
+	}
+	return true
+}
+
+// ingestAnomalyRead reads the anomaly window from the database: through
+// store.SuccessSampler (narrow rows) where the store has it, else by
+// listing the job's runs by start and keeping the successes. Both read
+// the job's runs by start instead of asking for successes: SQLite answers
+// a query filtered by job and status through the status index, scanning
+// the successes of every job (8 ms with 40,000 runs, against 1 ms this
+// way), while the job's own index reads only its newest rows. A healthy
+// job needs one query of two rows more than the window; failures among
+// them cost a further, larger page, until ingestAnomalyScan runs were
+// read.
+func (s *Service) ingestAnomalyRead(ctx context.Context, tx store.Repos, jobID string, before time.Time) ([]ingestStat, error) {
 	need := s.cfg.AnomalyWindow
+	if sampler, ok := tx.(store.SuccessSampler); ok {
+		samples, err := sampler.RecentSuccesses(ctx, store.RecentSuccessesParams{JobID: jobID, Before: before, Scan: ingestAnomalyScan, Limit: need})
+		if err != nil {
+			return nil, fmt.Errorf("backupmgmt: anomaly window: %w", err)
+		}
+		out := make([]ingestStat, len(samples))
+		for i, x := range samples {
+			out[i] = ingestStat{rank: x.Rank, startedAt: x.StartedAt, size: x.SizeBytes, dur: x.Duration}
+		}
+		return out, nil
+	}
 	p := store.ListExecutionsParams{JobID: jobID, Started: store.TimeRange{To: before}}
 	p.Limit = min(need+2, store.LimitMax)
-	out := make([]store.Execution, 0, need)
+	out := make([]ingestStat, 0, need)
 	for scanned := 0; ; {
 		page, err := tx.Executions().List(ctx, p)
 		if err != nil {
 			return nil, fmt.Errorf("backupmgmt: anomaly window: %w", err)
 		}
 		for i := range page.Items {
-			if page.Items[i].Status == store.ExecutionSuccess && len(out) < need {
-				out = append(out, page.Items[i])
+			x := &page.Items[i]
+			if x.Status == store.ExecutionSuccess && len(out) < need {
+				out = append(out, ingestStat{rank: scanned + i, startedAt: x.StartedAt, size: x.SizeBytes, dur: x.Duration()})
 			}
 		}
 		scanned += len(page.Items)

@@ -194,6 +194,8 @@ type Service struct {
 	store store.Store
 	cfg   Config
 	log   *slog.Logger
+	// stats caches the anomaly check's recent successes per job.
+	stats *ingestStatsCache
 }
 
 // New returns a Service over s. The store must be migrated.
@@ -205,7 +207,7 @@ func New(s store.Store, cfg *Config) (*Service, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("backupmgmt: config: %w", err)
 	}
-	return &Service{store: s, cfg: c, log: c.Logger}, nil
+	return &Service{store: s, cfg: c, log: c.Logger, stats: newIngestStatsCache()}, nil
 }
 
 // Store returns the store the service works on, for reads the service does
@@ -237,9 +239,16 @@ const txMaxAttempts = 5
 func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
 	var err error
 	for attempt := 1; attempt <= txMaxAttempts; attempt++ {
+		memo := &txMemo{}
 		err = s.store.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
-			return fn(context.WithValue(ctx, txMemoKey{}, &txMemo{}), tx)
+			return fn(context.WithValue(ctx, txMemoKey{}, memo), tx)
 		})
+		if err == nil {
+			for _, f := range memo.afterCommit {
+				f()
+			}
+			return nil
+		}
 		if !errors.Is(err, store.ErrRetry) {
 			return err
 		}
@@ -251,10 +260,72 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx stor
 	return err
 }
 
-// txMemo holds what one transaction of inTx read once and reuses.
+// txMemo holds what one transaction of inTx read once and reuses, and
+// what is to be done once it committed.
 type txMemo struct {
 	channels       []store.Channel
 	channelsLoaded bool
+	// afterCommit runs, in order, after the transaction committed; a
+	// rolled-back or retried attempt drops it with its memo.
+	afterCommit []func()
+	// notes are what the transaction's later steps look up of what its
+	// earlier ones did (ingest's cache entries, which reach the cache only
+	// after the commit); a savepoint rolled back undoes them as it undoes
+	// afterCommit.
+	notes []any
 }
 
 type txMemoKey struct{}
+
+// afterCommit registers f to run once the transaction of ctx (of s.inTx)
+// committed, for in-process state that must never see a write that was
+// rolled back. Outside s.inTx, f is dropped.
+func afterCommit(ctx context.Context, f func()) {
+	if memo, _ := ctx.Value(txMemoKey{}).(*txMemo); memo != nil {
+		memo.afterCommit = append(memo.afterCommit, f)
+	}
+}
+
+// txNote records v for later steps of the transaction of ctx (txNotes);
+// outside s.inTx it is dropped.
+func txNote(ctx context.Context, v any) {
+	if memo, _ := ctx.Value(txMemoKey{}).(*txMemo); memo != nil {
+		memo.notes = append(memo.notes, v)
+	}
+}
+
+// txNotes returns the notes of the transaction of ctx, oldest first.
+func txNotes(ctx context.Context) []any {
+	if memo, _ := ctx.Value(txMemoKey{}).(*txMemo); memo != nil {
+		return memo.notes
+	}
+	return nil
+}
+
+// txMark is how many functions and notes a transaction has registered.
+type txMark struct{ afterCommit, notes int }
+
+// afterCommitMark returns the mark of the transaction of ctx;
+// afterCommitUndo drops the functions and notes registered since, for a
+// savepoint that was rolled back.
+func afterCommitMark(ctx context.Context) txMark {
+	if memo, _ := ctx.Value(txMemoKey{}).(*txMemo); memo != nil {
+		return txMark{len(memo.afterCommit), len(memo.notes)}
+	}
+	return txMark{}
+}
+
+func afterCommitUndo(ctx context.Context, mark txMark) {
+	memo, _ := ctx.Value(txMemoKey{}).(*txMemo)
+	if memo == nil {
+		return
+	}
+	if len(memo.afterCommit) > mark.afterCommit {
+		clear(memo.afterCommit[mark.afterCommit:])
+		memo.afterCommit = memo.afterCommit[:mark.afterCommit]
+	}
+	if len(memo.notes) > mark.notes {
+		clear(memo.notes[mark.notes:])
+		memo.notes = memo.notes[:mark.notes]
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -52,6 +53,11 @@ type Store struct {
 	conn
 	rdb *bun.DB
 	wdb *bun.DB
+	// prep holds the prepared hot statements (prepared.go), shared by the
+	// copies WithQueryHook makes; hooks are the hooks it attached, which
+	// those statements run as bun runs them for its queries.
+	prep  *preparedStmts
+	hooks []bun.QueryHook
 }
 
 var _ store.Store = (*Store)(nil)
@@ -66,7 +72,7 @@ func New(db *bun.DB, cfg *Config) (*Store, error) {
 	if c.WriteDB.Dialect().Name() != db.Dialect().Name() {
 		return nil, errors.New("bunstore: WriteDB has another dialect than db")
 	}
-	s := &Store{rdb: db, wdb: c.WriteDB}
+	s := &Store{rdb: db, wdb: c.WriteDB, prep: &preparedStmts{}}
 	s.conn = conn{
 		r:       db,
 		w:       c.WriteDB,
@@ -89,6 +95,7 @@ func (s *Store) WithQueryHook(h bun.QueryHook) *Store {
 	out := *s
 	out.rdb = s.rdb.WithQueryHook(h)
 	out.wdb = out.rdb
+	out.hooks = append(slices.Clip(s.hooks), h)
 	if s.wdb != s.rdb {
 		out.wdb = s.wdb.WithQueryHook(h)
 	}
@@ -112,7 +119,7 @@ func (s *Store) Pending(ctx context.Context) ([]string, error) { return Pending(
 
 // Close closes the databases.
 func (s *Store) Close() error {
-	err := s.rdb.Close()
+	err := errors.Join(s.prep.close(), s.rdb.Close())
 	if s.wdb != s.rdb {
 		err = errors.Join(err, s.wdb.Close())
 	}
@@ -153,6 +160,7 @@ func (c *conn) runTx(ctx context.Context, opts *sql.TxOptions, nested bool, fn f
 	case c.tx != nil:
 		tx, err = c.tx.BeginTx(ctx, nil) // SAVEPOINT
 	default:
+		c.store.prep.warm(ctx, c)
 		tx, err = c.store.wdb.BeginTx(ctx, opts)
 	}
 	if err != nil {
