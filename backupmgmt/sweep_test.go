@@ -90,6 +90,8 @@ func (s *sweepStaleStore) InTx(ctx context.Context, fn func(ctx context.Context,
 	})
 }
 
+func (s *sweepStaleStore) isStale() bool { return s.stale }
+
 type sweepStaleRepos struct {
 	store.Repos
 	s *sweepStaleStore
@@ -115,6 +117,30 @@ func (c sweepStaleCopies) ListByJobs(ctx context.Context, jobIDs []string) ([]st
 	}
 	return out, err
 }
+
+// sweepStaleInputs hands out, on the first call of JobComplianceInputs,
+// copies as they were before their last write, as sweepStaleStore does for
+// the repositories.
+type sweepStaleInputs struct {
+	*bunstore.Store
+	stale bool
+}
+
+func (s *sweepStaleInputs) JobComplianceInputs(ctx context.Context, p store.ComplianceInputsParams) (*store.JobComplianceInputPage, error) {
+	page, err := s.Store.JobComplianceInputs(ctx, p)
+	if err == nil && s.stale {
+		s.stale = false
+		old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i := range page.Jobs {
+			for k := range page.Jobs[i].Copies {
+				page.Jobs[i].Copies[k].LastWrittenAt = &old
+			}
+		}
+	}
+	return page, err
+}
+
+func (s *sweepStaleInputs) isStale() bool { return s.stale }
 
 func TestComplianceSweep(t *testing.T) {
 	t.Parallel()
@@ -256,17 +282,25 @@ func TestComplianceSweep(t *testing.T) {
 			_, err := b.svc.Compliance().Sweep(ctx)
 			require.NoError(t, err)
 
-			stale := &sweepStaleStore{Store: b.store, stale: true}
-			svc, err := New(stale, &Config{Now: b.clock.Now})
-			require.NoError(t, err)
-			res, err := svc.Compliance().Sweep(ctx)
-			require.NoError(t, err)
-			require.False(t, stale.stale, "the first read was stale")
-			require.Equal(t, SweepResult{Jobs: 1}, res, "the fresh read finds nothing changed")
-			st, err := b.svc.Compliance().State(ctx, store.SubjectJob, job.ID)
-			require.NoError(t, err)
-			require.Equal(t, store.ComplianceCompliant, st.Status)
-			require.Len(t, b.sweepChanges(t, store.SubjectJob, job.ID), 1)
+			for _, stale := range []interface {
+				store.Store
+				isStale() bool
+			}{
+				&sweepStaleStore{Store: b.store, stale: true},
+				&sweepStaleInputs{Store: b.store, stale: true},
+			} {
+				_, bulk := stale.(store.ComplianceInputReader)
+				svc, err := New(stale, &Config{Now: b.clock.Now})
+				require.NoError(t, err)
+				res, err := svc.Compliance().Sweep(ctx)
+				require.NoError(t, err)
+				require.False(t, stale.isStale(), "the first read was stale (bulk %v)", bulk)
+				require.Equal(t, SweepResult{Jobs: 1}, res, "the fresh read finds nothing changed (bulk %v)", bulk)
+				st, err := b.svc.Compliance().State(ctx, store.SubjectJob, job.ID)
+				require.NoError(t, err)
+				require.Equal(t, store.ComplianceCompliant, st.Status)
+				require.Len(t, b.sweepChanges(t, store.SubjectJob, job.ID), 1)
+			}
 		})
 	})
 
@@ -301,8 +335,15 @@ func TestComplianceSweep(t *testing.T) {
 					return nil
 				}))
 			}
-			steady := func(jobs int) int64 {
+			// steady counts the queries of a sweep that finds nothing to
+			// write, with the store's ComplianceInputReader or without.
+			steady := func(jobs int, bulk bool) int64 {
 				svc, qc := b.sweepCounted(t, nil)
+				if !bulk {
+					var err error
+					svc, err = New(struct{ store.Store }{svc.store}, &Config{Now: b.clock.Now})
+					require.NoError(t, err)
+				}
 				_, err := svc.Compliance().Sweep(ctx)
 				require.NoError(t, err)
 				qc.Reset()
@@ -314,11 +355,17 @@ func TestComplianceSweep(t *testing.T) {
 			}
 
 			addJobs(0, 10)
-			// Schedules 1; a job page 5 (jobs, copies, tests, states, assets);
-			// an asset page 2 (assets, states).
-			require.Equal(t, int64(1+5+2), steady(10))
+			// Bulk: a job page 2 (jobs with their inputs, copies); an asset
+			// page 2 (assets, states).
+			require.Equal(t, int64(2+2), steady(10, true))
+			// Repositories: schedules 1; a job page 5 (jobs, copies, tests,
+			// states, assets); an asset page 2.
+			require.Equal(t, int64(1+5+2), steady(10, false))
 			addJobs(10, 400)
-			require.Equal(t, int64(1+2*5+2), steady(400), "one more page of jobs, not 390 more jobs")
+			require.Equal(t, int64(2+2), steady(400, true), "still one page of jobs, not 390 more jobs")
+			require.Equal(t, int64(1+2*5+2), steady(400, false), "one more page of jobs, not 390 more jobs")
+			addJobs(400, store.ComplianceInputsLimitMax+1)
+			require.Equal(t, int64(2*2+2), steady(store.ComplianceInputsLimitMax+1, true), "one more page of jobs")
 		})
 	})
 }
