@@ -1,7 +1,6 @@
 package backupmgmt
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -133,24 +132,47 @@ func (s *Service) sweepJobs(ctx context.Context, gather func([]AssetJobInput, in
 
 // sweepJobsBulk is the job pass of Sweep through r: pages of
 // store.ComplianceInputsLimitMax jobs read outside transactions, and a
-// transaction only for a page with states to write; see sweepJobs.
+// transaction only for a page with states to write; see sweepJobs. The
+// next page loads while one is evaluated and written.
 func (s *Service) sweepJobsBulk(ctx context.Context, r store.ComplianceInputReader, gather func([]AssetJobInput, int)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type fetched struct {
+		page *store.JobComplianceInputPage
+		err  error
+	}
+	fetch := func(p store.ComplianceInputsParams) chan fetched {
+		ch := make(chan fetched, 1)
+		go func() {
+			page, err := r.JobComplianceInputs(ctx, p)
+			ch <- fetched{page, err}
+		}()
+		return ch
+	}
 	p := store.ComplianceInputsParams{Limit: store.ComplianceInputsLimitMax}
-	for {
-		page, err := r.JobComplianceInputs(ctx, p)
-		if err != nil {
-			return fmt.Errorf("backupmgmt: sweep: compliance inputs: %w", err)
+	next := fetch(p)
+	for next != nil {
+		f := <-next
+		next = nil
+		if f.err != nil {
+			return fmt.Errorf("backupmgmt: sweep: compliance inputs: %w", f.err)
 		}
-		inputs, changed, err := s.sweepBulkPage(ctx, page)
+		if f.page.NextCursor != "" {
+			p.Cursor = f.page.NextCursor
+			next = fetch(p)
+		}
+		inputs, changed, err := s.sweepBulkPage(ctx, f.page)
 		if err != nil {
+			if next != nil {
+				// No read outlives the sweep.
+				cancel()
+				<-next
+			}
 			return err
 		}
 		gather(inputs, changed)
-		if page.NextCursor == "" {
-			return nil
-		}
-		p.Cursor = page.NextCursor
 	}
+	return nil
 }
 
 // sweepBulkPage evaluates the active jobs of page and stores what changed,
@@ -436,8 +458,8 @@ func (s *Service) sweepWouldStoreStored(ev Evaluation, prev *store.StoredComplia
 // encoding/json form, so equal bytes are the common case and spare a
 // decode; they mean equal reasons when every string is valid UTF-8 (which
 // the encoding would otherwise have replaced).
-func sweepSameReasons(stored []byte, reasons []store.ComplianceReason) bool {
-	if enc, err := json.Marshal(reasons); err == nil && bytes.Equal(enc, stored) &&
+func sweepSameReasons(stored string, reasons []store.ComplianceReason) bool {
+	if enc, err := json.Marshal(reasons); err == nil && string(enc) == stored &&
 		!slices.ContainsFunc(reasons, func(r store.ComplianceReason) bool {
 			return !utf8.ValidString(r.Rule) || !utf8.ValidString(r.Severity) || !utf8.ValidString(r.Message)
 		}) {
@@ -445,7 +467,7 @@ func sweepSameReasons(stored []byte, reasons []store.ComplianceReason) bool {
 	}
 	// As the store decodes them: bad JSON reads as none.
 	var prev []store.ComplianceReason
-	if len(stored) > 0 && json.Unmarshal(stored, &prev) != nil {
+	if stored != "" && json.Unmarshal([]byte(stored), &prev) != nil {
 		prev = nil
 	}
 	return slices.Equal(prev, reasons)

@@ -81,7 +81,7 @@ type StoredComplianceState struct {
 	EvaluatedAt        time.Time
 	// ReasonsJSON is Reasons as stored: a JSON array of ComplianceReason
 	// (what encoding/json makes of them, for states this store wrote).
-	ReasonsJSON []byte
+	ReasonsJSON string
 }
 
 // ComplianceInputReader is an optional capability of a Store: a page of

@@ -196,7 +196,7 @@ func scanJobInput(rows *sql.Rows, assets map[string]*store.Asset, key *string) (
 		testResult, status                sql.NullString
 		dueOn, testedAt, evaluatedAt      inputTime
 		copies, mediaTypes, score, digits sql.NullInt64
-		reasons                           []byte
+		reasons                           sql.NullString
 	)
 	err := rows.Scan(&j.ID, &j.Name, key, &assetID, &j.Active, &kind, &interval, &j.RetentionDays, &rpo,
 		&classification, &dueOn, &testResult, &testedAt,
@@ -232,7 +232,7 @@ func scanJobInput(rows *sql.Rows, assets map[string]*store.Asset, key *string) (
 			Verified:           digits.Int64&4 != 0,
 			Score:              int(score.Int64),
 			EvaluatedAt:        evaluatedAt.t,
-			ReasonsJSON:        reasons,
+			ReasonsJSON:        reasons.String,
 		}
 	}
 	return in, nil

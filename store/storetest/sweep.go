@@ -191,7 +191,7 @@ func testComplianceInputs(t *testing.T, newStore NewStoreFunc) {
 			withStates++
 			require.NotNil(t, in.State)
 			var reasons []store.ComplianceReason
-			require.NoError(t, json.Unmarshal(in.State.ReasonsJSON, &reasons))
+			require.NoError(t, json.Unmarshal([]byte(in.State.ReasonsJSON), &reasons))
 			if len(reasons) == 0 {
 				reasons = nil
 			}
