@@ -31,17 +31,21 @@ type SweepResult struct {
 // Its cost grows with pages, not jobs. With a store that has
 // store.ComplianceInputReader, a page of up to
 // store.ComplianceInputsLimitMax jobs with every input and stored state is
-// read outside any transaction (2 queries), and a transaction is opened
-// only for a page with states to write. Otherwise the active verification
-// schedules are read once (a query per LimitMax of them), then per page of
-// LimitMax jobs one transaction reads the page, its active jobs' copies,
-// latest tests, stored states and assets (5 queries). Either way only the
-// states that changed or are older than Config.ComplianceRefresh are
-// written (transitions also write history and alerts), after locking those
-// jobs and reading their inputs again (a query per job written, and 4 per
-// page with writes). Assets are evaluated at the end over the union of
-// their active jobs gathered while paging, in pages of LimitMax assets of 2
-// queries each; an asset without active jobs is evaluated too.
+// read outside any transaction (2 queries; the next page loads while one is
+// evaluated), and a transaction is opened only for a page with states to
+// write. Otherwise the active verification schedules are read once (a query
+// per LimitMax of them), then per page of LimitMax jobs one transaction
+// reads the page, its active jobs' copies, latest tests, stored states and
+// assets (5 queries). Either way only the states that changed or are older
+// than Config.ComplianceRefresh are written (transitions also write history
+// and alerts), after locking those jobs and reading their inputs again (a
+// query per job written, and 4 per page with writes). Assets are evaluated
+// at the end over the union of their active jobs gathered while paging: with
+// store.AssetComplianceInputReader in pages of
+// store.ComplianceInputsLimitMax assets with their states (a query, and 2
+// more in a transaction for a page with writes), otherwise in pages of
+// LimitMax assets of 2 queries each; an asset without active jobs is
+// evaluated too.
 //
 // Inactive jobs are not evaluated. A state left over from when such a job
 // was active is removed by the jobs service when it deactivates the job
@@ -70,6 +74,17 @@ func (c *Compliance) Sweep(ctx context.Context) (SweepResult, error) {
 		return res, err
 	}
 
+	if r, ok := s.store.(store.AssetComplianceInputReader); ok {
+		err = s.sweepAssetsBulk(ctx, r, assetJobs, &res)
+	} else {
+		err = s.sweepAssets(ctx, assetJobs, &res)
+	}
+	return res, err
+}
+
+// sweepAssets is the asset pass of Sweep through the repositories: a
+// transaction per page of LimitMax assets.
+func (s *Service) sweepAssets(ctx context.Context, assetJobs map[string][]AssetJobInput, res *SweepResult) error {
 	ap := store.ListAssetsParams{}
 	ap.Limit = store.LimitMax
 	for {
@@ -83,16 +98,94 @@ func (c *Compliance) Sweep(ctx context.Context) (SweepResult, error) {
 			return err
 		})
 		if err != nil {
-			return res, err
+			return err
 		}
 		res.Assets += n
 		res.Changed += changed
 		if next == "" {
-			break
+			return nil
 		}
 		ap.Cursor = next
 	}
-	return res, nil
+}
+
+// sweepAssetsBulk is the asset pass of Sweep through r: pages of
+// store.ComplianceInputsLimitMax assets with their states read outside
+// transactions, and a transaction only for a page with states to write,
+// which reads those assets and states again.
+func (s *Service) sweepAssetsBulk(ctx context.Context, r store.AssetComplianceInputReader, assetJobs map[string][]AssetJobInput, res *SweepResult) error {
+	p := store.ComplianceInputsParams{Limit: store.ComplianceInputsLimitMax}
+	for {
+		page, err := r.AssetComplianceInputs(ctx, p)
+		if err != nil {
+			return fmt.Errorf("backupmgmt: sweep: asset compliance inputs: %w", err)
+		}
+		now := s.Now()
+		var dirty []string
+		for i := range page.Assets {
+			a := &page.Assets[i]
+			ev := EvaluateAsset(s.PolicyFor(&a.Asset), assetJobs[a.Asset.ID], now, s.cfg.Location)
+			if s.sweepWouldStoreStored(ev, a.State, now) {
+				dirty = append(dirty, a.Asset.ID)
+			}
+		}
+		res.Assets += len(page.Assets)
+		if len(dirty) > 0 {
+			var changed int
+			err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+				var err error
+				changed, err = s.sweepWriteAssets(ctx, tx, dirty, assetJobs, now)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			res.Changed += changed
+		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		p.Cursor = page.NextCursor
+	}
+}
+
+// sweepWriteAssets reads the dirty assets and their states again inside
+// tx and stores their evaluations (when still changed or aged); an asset
+// deleted meanwhile is skipped. It returns how many states changed.
+func (s *Service) sweepWriteAssets(ctx context.Context, tx store.Repos, dirty []string, assetJobs map[string][]AssetJobInput, now time.Time) (int, error) {
+	assets, err := tx.Assets().GetMany(ctx, dirty)
+	if err != nil {
+		return 0, fmt.Errorf("backupmgmt: sweep: assets: %w", err)
+	}
+	states, err := tx.Compliance().GetStates(ctx, store.SubjectAsset, dirty)
+	if err != nil {
+		return 0, fmt.Errorf("backupmgmt: sweep: asset states: %w", err)
+	}
+	byID := make(map[string]*store.Asset, len(assets))
+	for i := range assets {
+		byID[assets[i].ID] = &assets[i]
+	}
+	prev := make(map[string]*store.ComplianceState, len(states))
+	for i := range states {
+		prev[states[i].SubjectID] = &states[i]
+	}
+	changed := 0
+	for _, id := range dirty {
+		a := byID[id]
+		if a == nil {
+			continue
+		}
+		ev := EvaluateAsset(s.PolicyFor(a), assetJobs[id], now, s.cfg.Location)
+		_, ch, err := s.storeCompliance(ctx, tx, ev, store.SubjectAsset, id, prev[id],
+			complianceAlertTarget{name: a.Name, asset: a, isAsset: true})
+		if err != nil {
+			return 0, err
+		}
+		if ch {
+			changed++
+		}
+	}
+	return changed, nil
 }
 
 // sweepJobs is the job pass of Sweep through the repositories: a

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Page bounds of JobComplianceInputs: its rows are narrow, so its pages may
+// Page bounds of JobComplianceInputs and AssetComplianceInputs: its rows are narrow, so its pages may
 // be larger than those of a list.
 const (
 	// ComplianceInputsLimitDefault is the page size when none is asked for.
@@ -14,9 +14,10 @@ const (
 	ComplianceInputsLimitMax = 1000
 )
 
-// ComplianceInputsParams select a page of JobComplianceInputs.
+// ComplianceInputsParams select a page of JobComplianceInputs or
+// AssetComplianceInputs.
 type ComplianceInputsParams struct {
-	// Limit is how many jobs, active or not, the page covers: 1 to
+	// Limit is how many jobs (active or not) or assets the page covers: 1 to
 	// ComplianceInputsLimitMax. Defaults to ComplianceInputsLimitDefault.
 	Limit int
 	// Cursor is the NextCursor of the previous page, or empty for the first.
@@ -93,4 +94,29 @@ type StoredComplianceState struct {
 // it.
 type ComplianceInputReader interface {
 	JobComplianceInputs(ctx context.Context, p ComplianceInputsParams) (*JobComplianceInputPage, error)
+}
+
+// AssetComplianceInputPage is one page of assets, in the order of
+// AssetStore.List, with their stored compliance states.
+type AssetComplianceInputPage struct {
+	Assets []AssetComplianceInput
+	// NextCursor is empty on the last page.
+	NextCursor string
+}
+
+// AssetComplianceInput is an asset with its stored state.
+type AssetComplianceInput struct {
+	// Asset holds ID, Name and Classification.
+	Asset Asset
+	// State is the asset's stored compliance state; nil for none.
+	State *StoredComplianceState
+}
+
+// AssetComplianceInputReader is an optional capability of a Store, the
+// asset side of ComplianceInputReader: a page of assets with their stored
+// states in one statement, read outside any transaction. Callers find it by
+// type assertion and fall back to the repositories; decorators should
+// forward it.
+type AssetComplianceInputReader interface {
+	AssetComplianceInputs(ctx context.Context, p ComplianceInputsParams) (*AssetComplianceInputPage, error)
 }

@@ -11,7 +11,10 @@ import (
 	"github.com/custos-dev/custos/store"
 )
 
-var _ store.ComplianceInputReader = (*Store)(nil)
+var (
+	_ store.ComplianceInputReader      = (*Store)(nil)
+	_ store.AssetComplianceInputReader = (*Store)(nil)
+)
 
 // jobInputsSQL reads a page of jobs with their asset's classification,
 // active verification schedule, latest test and stored state, a row per
@@ -24,10 +27,7 @@ var _ store.ComplianceInputReader = (*Store)(nil)
 const jobInputsSQL = `SELECT j.id, j.name, j.name_key, j.asset_id, j.active, j.schedule_kind,
  j.schedule_interval_seconds, j.retention_days, j.rpo_target_seconds,
  a.classification, COALESCE(vs.next_due_on, NULL), t.result, COALESCE(t.tested_at, NULL),
- cs.status, cs.copies, cs.media_types, cs.score,
- CASE WHEN cs.offsite THEN 1 ELSE 0 END + CASE WHEN cs.offline_or_immutable THEN 2 ELSE 0 END +
- CASE WHEN cs.verified THEN 4 ELSE 0 END,
- cs.reasons, COALESCE(cs.evaluated_at, NULL)
+ ` + stateColsSQL + `
 FROM (
  SELECT p.id, p.name, p.name_key, p.asset_id, p.active, p.schedule_kind, p.schedule_interval_seconds,
   p.retention_days, p.rpo_target_seconds,
@@ -66,20 +66,9 @@ ORDER BY j.name_key, c.name_key, c.id`
 // copies out. Callers re-read under lock what they write, as the sweep
 // does.
 func (s *Store) JobComplianceInputs(ctx context.Context, p store.ComplianceInputsParams) (*store.JobComplianceInputPage, error) {
-	if err := p.Validate(); err != nil {
+	limit, after, err := inputsPage(p)
+	if err != nil {
 		return nil, err
-	}
-	limit := p.Limit
-	if limit == 0 {
-		limit = store.ComplianceInputsLimitDefault
-	}
-	after := ""
-	if p.Cursor != "" {
-		raw, err := store.DecodeCursor(p.Cursor, 1)
-		if err != nil {
-			return nil, err
-		}
-		after = raw[0]
 	}
 
 	type copiesResult struct {
@@ -188,19 +177,17 @@ func (s *Store) copyInputs(ctx context.Context, after string, limit int) ([]stor
 // assets and sets key to the job's name key.
 func scanJobInput(rows *sql.Rows, assets map[string]*store.Asset, key *string) (store.JobComplianceInput, error) {
 	var (
-		in                                store.JobComplianceInput
-		j                                 = &in.Job
-		assetID, classification           sql.NullString
-		kind                              string
-		interval, rpo                     int64
-		testResult, status                sql.NullString
-		dueOn, testedAt, evaluatedAt      inputTime
-		copies, mediaTypes, score, digits sql.NullInt64
-		reasons                           sql.NullString
+		in                      store.JobComplianceInput
+		j                       = &in.Job
+		assetID, classification sql.NullString
+		kind                    string
+		interval, rpo           int64
+		testResult              sql.NullString
+		dueOn, testedAt         inputTime
+		st                      stateCols
 	)
-	err := rows.Scan(&j.ID, &j.Name, key, &assetID, &j.Active, &kind, &interval, &j.RetentionDays, &rpo,
-		&classification, &dueOn, &testResult, &testedAt,
-		&status, &copies, &mediaTypes, &score, &digits, &reasons, &evaluatedAt)
+	err := rows.Scan(append([]any{&j.ID, &j.Name, key, &assetID, &j.Active, &kind, &interval, &j.RetentionDays, &rpo,
+		&classification, &dueOn, &testResult, &testedAt}, st.dest()...)...)
 	if err != nil {
 		return in, err
 	}
@@ -222,20 +209,111 @@ func scanJobInput(rows *sql.Rows, assets map[string]*store.Asset, key *string) (
 	if testResult.Valid {
 		in.LatestTest = &store.VerificationTest{JobID: j.ID, Result: store.TestResult(testResult.String), TestedAt: testedAt.t}
 	}
-	if status.Valid {
-		in.State = &store.StoredComplianceState{
-			Status:             store.ComplianceStatus(status.String),
-			Copies:             int(copies.Int64),
-			MediaTypes:         int(mediaTypes.Int64),
-			Offsite:            digits.Int64&1 != 0,
-			OfflineOrImmutable: digits.Int64&2 != 0,
-			Verified:           digits.Int64&4 != 0,
-			Score:              int(score.Int64),
-			EvaluatedAt:        evaluatedAt.t,
-			ReasonsJSON:        reasons.String,
-		}
-	}
+	in.State = st.state()
 	return in, nil
+}
+
+// stateColsSQL selects the columns stateCols scans, of compliance_states
+// AS cs.
+const stateColsSQL = `cs.status, cs.copies, cs.media_types, cs.score,
+ CASE WHEN cs.offsite THEN 1 ELSE 0 END + CASE WHEN cs.offline_or_immutable THEN 2 ELSE 0 END +
+ CASE WHEN cs.verified THEN 4 ELSE 0 END,
+ cs.reasons, COALESCE(cs.evaluated_at, NULL)`
+
+// stateCols scans the state columns of a left join of compliance_states:
+// the digits come packed, offsite 1, offline or immutable 2, verified 4.
+type stateCols struct {
+	status, reasons                   sql.NullString
+	copies, mediaTypes, score, digits sql.NullInt64
+	evaluatedAt                       inputTime
+}
+
+func (c *stateCols) dest() []any {
+	return []any{&c.status, &c.copies, &c.mediaTypes, &c.score, &c.digits, &c.reasons, &c.evaluatedAt}
+}
+
+// state returns the scanned state, nil when the join found none.
+func (c *stateCols) state() *store.StoredComplianceState {
+	if !c.status.Valid {
+		return nil
+	}
+	return &store.StoredComplianceState{
+		Status:             store.ComplianceStatus(c.status.String),
+		Copies:             int(c.copies.Int64),
+		MediaTypes:         int(c.mediaTypes.Int64),
+		Offsite:            c.digits.Int64&1 != 0,
+		OfflineOrImmutable: c.digits.Int64&2 != 0,
+		Verified:           c.digits.Int64&4 != 0,
+		Score:              int(c.score.Int64),
+		EvaluatedAt:        c.evaluatedAt.t,
+		ReasonsJSON:        c.reasons.String,
+	}
+}
+
+// assetInputsSQL reads a page of assets in name order with their stored
+// states; the name key is unique.
+const assetInputsSQL = `SELECT a.id, a.name, a.name_key, a.classification, ` + stateColsSQL + `
+FROM (SELECT p.id, p.name, p.name_key, p.classification FROM assets AS p
+ WHERE p.name_key > ? ORDER BY p.name_key LIMIT ?) AS a
+LEFT JOIN compliance_states AS cs ON cs.subject_type = ? AND cs.subject_id = a.id
+ORDER BY a.name_key`
+
+// AssetComplianceInputs implements store.AssetComplianceInputReader in one
+// statement through the read pool; the cursor is the last asset's name
+// key.
+func (s *Store) AssetComplianceInputs(ctx context.Context, p store.ComplianceInputsParams) (*store.AssetComplianceInputPage, error) {
+	limit, after, err := inputsPage(p)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, assetInputsSQL, after, limit+1, store.SubjectAsset)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := &store.AssetComplianceInputPage{Assets: make([]store.AssetComplianceInput, 0, min(limit, 256))}
+	var last string
+	for rows.Next() {
+		if len(out.Assets) == limit {
+			out.NextCursor = store.EncodeCursor(last)
+			break
+		}
+		var (
+			in             store.AssetComplianceInput
+			classification string
+			st             stateCols
+		)
+		if err := rows.Scan(append([]any{&in.Asset.ID, &in.Asset.Name, &last, &classification}, st.dest()...)...); err != nil {
+			_ = rows.Close()
+			return nil, mapErr(err)
+		}
+		in.Asset.Classification = store.Classification(classification)
+		in.State = st.state()
+		out.Assets = append(out.Assets, in)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// inputsPage validates p and returns its limit and the name key it starts
+// after.
+func inputsPage(p store.ComplianceInputsParams) (int, string, error) {
+	if err := p.Validate(); err != nil {
+		return 0, "", err
+	}
+	limit := p.Limit
+	if limit == 0 {
+		limit = store.ComplianceInputsLimitDefault
+	}
+	if p.Cursor == "" {
+		return limit, "", nil
+	}
+	raw, err := store.DecodeCursor(p.Cursor, 1)
+	if err != nil {
+		return 0, "", err
+	}
+	return limit, raw[0], nil
 }
 
 // closeRows closes rows and reports the error that ended them.

@@ -19,7 +19,9 @@ var _ = register("ComplianceInputs", testComplianceInputs)
 // job, holds what Jobs().List, Copies().ListByJobs,
 // VerificationTests().LatestByJobs, VerificationSchedules().GetActiveByJob,
 // Assets().GetMany and Compliance().GetStates give, in the fields it
-// promises. Stores without the capability skip it.
+// promises; and the same for store.AssetComplianceInputReader against
+// Assets().List and Compliance().GetState. Stores without a capability skip
+// its tests.
 func testComplianceInputs(t *testing.T, newStore NewStoreFunc) {
 	t.Run("AgreesWithTheRepositories", func(t *testing.T) {
 		t.Parallel()
@@ -189,18 +191,7 @@ func testComplianceInputs(t *testing.T, newStore NewStoreFunc) {
 				continue
 			}
 			withStates++
-			require.NotNil(t, in.State)
-			var reasons []store.ComplianceReason
-			require.NoError(t, json.Unmarshal([]byte(in.State.ReasonsJSON), &reasons))
-			if len(reasons) == 0 {
-				reasons = nil
-			}
-			require.Equal(t, st.Reasons, reasons)
-			require.Equal(t, store.StoredComplianceState{
-				Status: st.Status, Copies: st.Copies, MediaTypes: st.MediaTypes, Offsite: st.Offsite,
-				OfflineOrImmutable: st.OfflineOrImmutable, Verified: st.Verified, Score: st.Score,
-				EvaluatedAt: st.EvaluatedAt, ReasonsJSON: in.State.ReasonsJSON,
-			}, *in.State)
+			requireStoredState(t, st, in.State)
 		}
 		// The fixtures cover every kind of input.
 		require.NotZero(t, withStates)
@@ -216,6 +207,66 @@ func testComplianceInputs(t *testing.T, newStore NewStoreFunc) {
 		}
 	})
 
+	t.Run("AssetsAgreeWithTheRepositories", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, newStore)
+		r, ok := b.s.(store.AssetComplianceInputReader)
+		if !ok {
+			t.Skip("store has no AssetComplianceInputs")
+		}
+		ctx := b.ctx
+		for i := range 7 {
+			a := b.asset(t, func(a *store.Asset) {
+				a.Name = fmt.Sprintf("Sweep-%02d-%s", (i*3)%7, uniq())
+				a.Classification = []store.Classification{
+					store.ClassificationRestricted, store.ClassificationInternal, store.ClassificationPublic,
+				}[i%3]
+			})
+			if i%2 == 0 {
+				st := newComplianceState(store.SubjectAsset, a.ID)
+				st.Verified, st.Score = i%4 == 0, 10*i
+				if i == 4 {
+					st.Reasons = nil
+				}
+				require.NoError(t, b.s.Compliance().PutState(ctx, st))
+			}
+		}
+		// A job's state of the same ID is not an asset's.
+		require.NoError(t, b.s.Compliance().PutState(ctx, newComplianceState(store.SubjectJob, "not-an-asset")))
+
+		var got []store.AssetComplianceInput
+		p := store.ComplianceInputsParams{Limit: 3}
+		for pages := 0; ; pages++ {
+			require.Less(t, pages, 5)
+			page, err := r.AssetComplianceInputs(ctx, p)
+			require.NoError(t, err)
+			require.LessOrEqual(t, len(page.Assets), 3)
+			got = append(got, page.Assets...)
+			if page.NextCursor == "" {
+				break
+			}
+			p.Cursor = page.NextCursor
+		}
+		lp := store.ListAssetsParams{}
+		lp.Limit = store.LimitMax
+		assets, err := b.s.Assets().List(ctx, lp)
+		require.NoError(t, err)
+		require.Len(t, got, len(assets.Items))
+		withStates := 0
+		for i, a := range assets.Items {
+			require.Equal(t, store.Asset{ID: a.ID, Name: a.Name, Classification: a.Classification}, got[i].Asset)
+			st, err := b.s.Compliance().GetState(ctx, store.SubjectAsset, a.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				require.Nil(t, got[i].State)
+				continue
+			}
+			require.NoError(t, err)
+			withStates++
+			requireStoredState(t, st, got[i].State)
+		}
+		require.NotZero(t, withStates)
+	})
+
 	t.Run("EmptyStoreHasOneEmptyPage", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, newStore)
@@ -227,6 +278,12 @@ func testComplianceInputs(t *testing.T, newStore NewStoreFunc) {
 		require.NoError(t, err)
 		require.Empty(t, page.Jobs)
 		require.Empty(t, page.NextCursor)
+		if ar, ok := b.s.(store.AssetComplianceInputReader); ok {
+			page, err := ar.AssetComplianceInputs(b.ctx, store.ComplianceInputsParams{})
+			require.NoError(t, err)
+			require.Empty(t, page.Assets)
+			require.Empty(t, page.NextCursor)
+		}
 	})
 
 	t.Run("RejectsABadLimitOrCursor", func(t *testing.T) {
@@ -242,5 +299,28 @@ func testComplianceInputs(t *testing.T, newStore NewStoreFunc) {
 		requireValidation(t, err, "limit")
 		_, err = r.JobComplianceInputs(b.ctx, store.ComplianceInputsParams{Cursor: "not a cursor"})
 		requireValidation(t, err, "cursor")
+		if ar, ok := b.s.(store.AssetComplianceInputReader); ok {
+			_, err = ar.AssetComplianceInputs(b.ctx, store.ComplianceInputsParams{Limit: store.ComplianceInputsLimitMax + 1})
+			requireValidation(t, err, "limit")
+			_, err = ar.AssetComplianceInputs(b.ctx, store.ComplianceInputsParams{Cursor: "not a cursor"})
+			requireValidation(t, err, "cursor")
+		}
 	})
+}
+
+// requireStoredState checks got against the state GetState read.
+func requireStoredState(t *testing.T, want *store.ComplianceState, got *store.StoredComplianceState) {
+	t.Helper()
+	require.NotNil(t, got)
+	var reasons []store.ComplianceReason
+	require.NoError(t, json.Unmarshal([]byte(got.ReasonsJSON), &reasons))
+	if len(reasons) == 0 {
+		reasons = nil
+	}
+	require.Equal(t, want.Reasons, reasons)
+	require.Equal(t, store.StoredComplianceState{
+		Status: want.Status, Copies: want.Copies, MediaTypes: want.MediaTypes, Offsite: want.Offsite,
+		OfflineOrImmutable: want.OfflineOrImmutable, Verified: want.Verified, Score: want.Score,
+		EvaluatedAt: want.EvaluatedAt, ReasonsJSON: got.ReasonsJSON,
+	}, *got)
 }
