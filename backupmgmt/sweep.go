@@ -273,7 +273,6 @@ func (s *Service) sweepJobsBulk(ctx context.Context, r store.ComplianceInputRead
 func (s *Service) sweepBulkPage(ctx context.Context, page *store.JobComplianceInputPage) ([]AssetJobInput, int, error) {
 	now := s.Now()
 	inputs := make([]AssetJobInput, 0, len(page.Jobs))
-	schedules := make(map[string]*store.VerificationSchedule)
 	var dirty []store.Job
 	for i := range page.Jobs {
 		ji := &page.Jobs[i]
@@ -281,9 +280,6 @@ func (s *Service) sweepBulkPage(ctx context.Context, page *store.JobComplianceIn
 			continue
 		}
 		in := AssetJobInput{Job: ji.Job, Copies: ji.Copies, LatestTest: ji.LatestTest, Schedule: ji.Schedule}
-		if ji.Schedule != nil {
-			schedules[ji.Job.ID] = ji.Schedule
-		}
 		if s.sweepWouldStoreStored(s.sweepEvaluate(&in, page.Assets, now), ji.State, now) {
 			dirty = append(dirty, ji.Job)
 		}
@@ -291,6 +287,12 @@ func (s *Service) sweepBulkPage(ctx context.Context, page *store.JobComplianceIn
 	}
 	if len(dirty) == 0 {
 		return inputs, 0, nil
+	}
+	schedules := make(map[string]*store.VerificationSchedule)
+	for i := range inputs {
+		if inputs[i].Schedule != nil {
+			schedules[inputs[i].Job.ID] = inputs[i].Schedule
+		}
 	}
 	var (
 		changed int

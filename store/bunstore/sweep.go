@@ -98,10 +98,23 @@ func (s *Store) JobComplianceInputs(ctx context.Context, p store.ComplianceInput
 			byJobID[out.Jobs[i].Job.ID] = i
 		}
 	}
-	for _, c := range cr.copies {
-		if i, ok := byJobID[c.JobID]; ok {
-			out.Jobs[i].Copies = append(out.Jobs[i].Copies, c)
+	// A job's copies come one after another: each job gets its run of the
+	// one slice, capped so that appending to it copies.
+	copies := cr.copies
+	for start := 0; start < len(copies); {
+		end := start + 1
+		for end < len(copies) && copies[end].JobID == copies[start].JobID {
+			end++
 		}
+		if i, ok := byJobID[copies[start].JobID]; ok {
+			in := &out.Jobs[i]
+			if len(in.Copies) == 0 {
+				in.Copies = copies[start:end:end]
+			} else {
+				in.Copies = append(in.Copies, copies[start:end]...)
+			}
+		}
+		start = end
 	}
 	return out, nil
 }
@@ -115,9 +128,10 @@ func (s *Store) jobInputs(ctx context.Context, after string, limit int) (*store.
 	}
 	out := &store.JobComplianceInputPage{Jobs: make([]store.JobComplianceInput, 0, limit+1), Assets: map[string]*store.Asset{}}
 	keys := make([]string, 0, limit+1)
+	var arena jobInputArena
 	for rows.Next() {
 		var key string
-		in, err := scanJobInput(rows, out.Assets, &key)
+		in, err := scanJobInput(rows, out.Assets, &arena, &key)
 		if err != nil {
 			_ = rows.Close()
 			return nil, nil, mapErr(err)
@@ -173,9 +187,26 @@ func (s *Store) copyInputs(ctx context.Context, after string, limit int) ([]stor
 	return out, nil
 }
 
+// jobInputArena hands out the tests, schedules and states of a page from
+// a few slices rather than an allocation each.
+type jobInputArena struct {
+	tests     []store.VerificationTest
+	schedules []store.VerificationSchedule
+	states    []store.StoredComplianceState
+}
+
+// next returns a new zero element of *pool, growing it by chunks.
+func next[T any](pool *[]T) *T {
+	if len(*pool) == cap(*pool) {
+		*pool = make([]T, 0, 128)
+	}
+	*pool = (*pool)[:len(*pool)+1]
+	return &(*pool)[len(*pool)-1]
+}
+
 // scanJobInput reads a row of jobInputsSQL; it adds the job's asset to
 // assets and sets key to the job's name key.
-func scanJobInput(rows *sql.Rows, assets map[string]*store.Asset, key *string) (store.JobComplianceInput, error) {
+func scanJobInput(rows *sql.Rows, assets map[string]*store.Asset, arena *jobInputArena, key *string) (store.JobComplianceInput, error) {
 	var (
 		in                      store.JobComplianceInput
 		j                       = &in.Job
@@ -204,12 +235,17 @@ func scanJobInput(rows *sql.Rows, assets map[string]*store.Asset, key *string) (
 		assets[*j.AssetID] = &store.Asset{ID: *j.AssetID, Classification: store.Classification(classification.String)}
 	}
 	if dueOn.valid {
-		in.Schedule = &store.VerificationSchedule{JobID: j.ID, NextDueOn: dateOf(dueOn.t), Active: true}
+		in.Schedule = next(&arena.schedules)
+		*in.Schedule = store.VerificationSchedule{JobID: j.ID, NextDueOn: dateOf(dueOn.t), Active: true}
 	}
 	if testResult.Valid {
-		in.LatestTest = &store.VerificationTest{JobID: j.ID, Result: store.TestResult(testResult.String), TestedAt: testedAt.t}
+		in.LatestTest = next(&arena.tests)
+		*in.LatestTest = store.VerificationTest{JobID: j.ID, Result: store.TestResult(testResult.String), TestedAt: testedAt.t}
 	}
-	in.State = st.state()
+	if st.status.Valid {
+		in.State = next(&arena.states)
+		*in.State = *st.state()
+	}
 	return in, nil
 }
 
