@@ -2,10 +2,12 @@ package backupmgmt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos-dev/custos/store"
 )
@@ -26,15 +28,24 @@ type SweepResult struct {
 // aging past its freshness window or a restore test falling due, when no
 // input changed to trigger an evaluation.
 //
-// Its cost grows with pages, not jobs: the active verification schedules
-// are read once (a query per LimitMax of them), then per page of LimitMax
-// jobs one transaction reads the page, its active jobs' copies, latest tests,
-// stored states and assets (5 queries) and writes only the states that
-// changed or are older than Config.ComplianceRefresh (transitions also write
-// history and alerts), after locking those jobs and reading their inputs
-// again (a query per job written, and 4 per page with writes). Assets are evaluated at the end over the union of
-// their active jobs gathered while paging, in pages of LimitMax assets of 2
-// queries each; an asset without active jobs is evaluated too.
+// Its cost grows with pages, not jobs. With a store that has
+// store.ComplianceInputReader, a page of up to
+// store.ComplianceInputsLimitMax jobs with every input and stored state is
+// read outside any transaction (2 queries; the next page loads while one is
+// evaluated), and a transaction is opened only for a page with states to
+// write. Otherwise the active verification schedules are read once (a query
+// per LimitMax of them), then per page of LimitMax jobs one transaction
+// reads the page, its active jobs' copies, latest tests, stored states and
+// assets (5 queries). Either way only the states that changed or are older
+// than Config.ComplianceRefresh are written (transitions also write history
+// and alerts), after locking those jobs and reading their inputs again (a
+// query per job written, and 4 per page with writes). Assets are evaluated
+// at the end over the union of their active jobs gathered while paging: with
+// store.AssetComplianceInputReader in pages of
+// store.ComplianceInputsLimitMax assets with their states (a query, and 2
+// more in a transaction for a page with writes), otherwise in pages of
+// LimitMax assets of 2 queries each; an asset without active jobs is
+// evaluated too.
 //
 // Inactive jobs are not evaluated. A state left over from when such a job
 // was active is removed by the jobs service when it deactivates the job
@@ -43,11 +54,149 @@ type SweepResult struct {
 func (c *Compliance) Sweep(ctx context.Context) (SweepResult, error) {
 	s := (*Service)(c)
 	var res SweepResult
-	schedules, err := s.sweepSchedules(ctx)
+	assetJobs := make(map[string][]AssetJobInput)
+	gather := func(inputs []AssetJobInput, changed int) {
+		res.Jobs += len(inputs)
+		res.Changed += changed
+		for _, in := range inputs {
+			if in.Job.AssetID != nil {
+				assetJobs[*in.Job.AssetID] = append(assetJobs[*in.Job.AssetID], in)
+			}
+		}
+	}
+	var err error
+	if r, ok := s.store.(store.ComplianceInputReader); ok {
+		err = s.sweepJobsBulk(ctx, r, gather)
+	} else {
+		err = s.sweepJobs(ctx, gather)
+	}
 	if err != nil {
 		return res, err
 	}
-	assetJobs := make(map[string][]AssetJobInput)
+
+	if r, ok := s.store.(store.AssetComplianceInputReader); ok {
+		err = s.sweepAssetsBulk(ctx, r, assetJobs, &res)
+	} else {
+		err = s.sweepAssets(ctx, assetJobs, &res)
+	}
+	return res, err
+}
+
+// sweepAssets is the asset pass of Sweep through the repositories: a
+// transaction per page of LimitMax assets.
+func (s *Service) sweepAssets(ctx context.Context, assetJobs map[string][]AssetJobInput, res *SweepResult) error {
+	ap := store.ListAssetsParams{}
+	ap.Limit = store.LimitMax
+	for {
+		var (
+			n, changed int
+			next       string
+		)
+		err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+			var err error
+			n, changed, next, err = s.sweepAssetPage(ctx, tx, ap, assetJobs)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		res.Assets += n
+		res.Changed += changed
+		if next == "" {
+			return nil
+		}
+		ap.Cursor = next
+	}
+}
+
+// sweepAssetsBulk is the asset pass of Sweep through r: pages of
+// store.ComplianceInputsLimitMax assets with their states read outside
+// transactions, and a transaction only for a page with states to write,
+// which reads those assets and states again.
+func (s *Service) sweepAssetsBulk(ctx context.Context, r store.AssetComplianceInputReader, assetJobs map[string][]AssetJobInput, res *SweepResult) error {
+	p := store.ComplianceInputsParams{Limit: store.ComplianceInputsLimitMax}
+	for {
+		page, err := r.AssetComplianceInputs(ctx, p)
+		if err != nil {
+			return fmt.Errorf("backupmgmt: sweep: asset compliance inputs: %w", err)
+		}
+		now := s.Now()
+		var dirty []string
+		for i := range page.Assets {
+			a := &page.Assets[i]
+			ev := EvaluateAsset(s.PolicyFor(&a.Asset), assetJobs[a.Asset.ID], now, s.cfg.Location)
+			if s.sweepWouldStoreStored(ev, a.State, now) {
+				dirty = append(dirty, a.Asset.ID)
+			}
+		}
+		res.Assets += len(page.Assets)
+		if len(dirty) > 0 {
+			var changed int
+			err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+				var err error
+				changed, err = s.sweepWriteAssets(ctx, tx, dirty, assetJobs, now)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			res.Changed += changed
+		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		p.Cursor = page.NextCursor
+	}
+}
+
+// sweepWriteAssets reads the dirty assets and their states again inside
+// tx and stores their evaluations (when still changed or aged); an asset
+// deleted meanwhile is skipped. It returns how many states changed.
+func (s *Service) sweepWriteAssets(ctx context.Context, tx store.Repos, dirty []string, assetJobs map[string][]AssetJobInput, now time.Time) (int, error) {
+	assets, err := tx.Assets().GetMany(ctx, dirty)
+	if err != nil {
+		return 0, fmt.Errorf("backupmgmt: sweep: assets: %w", err)
+	}
+	states, err := tx.Compliance().GetStates(ctx, store.SubjectAsset, dirty)
+	if err != nil {
+		return 0, fmt.Errorf("backupmgmt: sweep: asset states: %w", err)
+	}
+	byID := make(map[string]*store.Asset, len(assets))
+	for i := range assets {
+		byID[assets[i].ID] = &assets[i]
+	}
+	prev := make(map[string]*store.ComplianceState, len(states))
+	for i := range states {
+		prev[states[i].SubjectID] = &states[i]
+	}
+	changed := 0
+	for _, id := range dirty {
+		a := byID[id]
+		if a == nil {
+			continue
+		}
+		ev := EvaluateAsset(s.PolicyFor(a), assetJobs[id], now, s.cfg.Location)
+		_, ch, err := s.storeCompliance(ctx, tx, ev, store.SubjectAsset, id, prev[id],
+			complianceAlertTarget{name: a.Name, asset: a, isAsset: true})
+		if err != nil {
+			return 0, err
+		}
+		if ch {
+			changed++
+		}
+	}
+	return changed, nil
+}
+
+// sweepJobs is the job pass of Sweep through the repositories: a
+// transaction per page of LimitMax jobs. It hands each page's active jobs,
+// with the inputs the asset pass uses, and its count of changed states to
+// gather.
+func (s *Service) sweepJobs(ctx context.Context, gather func([]AssetJobInput, int)) error {
+	schedules, err := s.sweepSchedules(ctx)
+	if err != nil {
+		return err
+	}
 	// Every job, not only active ones: the name index serves this order,
 	// while a filter on active makes SQLite sort all jobs for every page.
 	// Inactive jobs are skipped as they come.
@@ -64,44 +213,100 @@ func (c *Compliance) Sweep(ctx context.Context) (SweepResult, error) {
 			return err
 		})
 		if err != nil {
-			return res, err
+			return err
 		}
-		res.Jobs += len(page.inputs)
-		res.Changed += changed
-		for _, in := range page.inputs {
-			if in.Job.AssetID != nil {
-				assetJobs[*in.Job.AssetID] = append(assetJobs[*in.Job.AssetID], in)
-			}
-		}
+		gather(page.inputs, changed)
 		if page.next == "" {
-			break
+			return nil
 		}
 		p.Cursor = page.next
 	}
+}
 
-	ap := store.ListAssetsParams{}
-	ap.Limit = store.LimitMax
-	for {
-		var (
-			n, changed int
-			next       string
-		)
-		err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
-			var err error
-			n, changed, next, err = s.sweepAssetPage(ctx, tx, ap, assetJobs)
-			return err
-		})
-		if err != nil {
-			return res, err
-		}
-		res.Assets += n
-		res.Changed += changed
-		if next == "" {
-			break
-		}
-		ap.Cursor = next
+// sweepJobsBulk is the job pass of Sweep through r: pages of
+// store.ComplianceInputsLimitMax jobs read outside transactions, and a
+// transaction only for a page with states to write; see sweepJobs. The
+// next page loads while one is evaluated and written.
+func (s *Service) sweepJobsBulk(ctx context.Context, r store.ComplianceInputReader, gather func([]AssetJobInput, int)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type fetched struct {
+		page *store.JobComplianceInputPage
+		err  error
 	}
-	return res, nil
+	fetch := func(p store.ComplianceInputsParams) chan fetched {
+		ch := make(chan fetched, 1)
+		go func() {
+			page, err := r.JobComplianceInputs(ctx, p)
+			ch <- fetched{page, err}
+		}()
+		return ch
+	}
+	p := store.ComplianceInputsParams{Limit: store.ComplianceInputsLimitMax}
+	next := fetch(p)
+	for next != nil {
+		f := <-next
+		next = nil
+		if f.err != nil {
+			return fmt.Errorf("backupmgmt: sweep: compliance inputs: %w", f.err)
+		}
+		if f.page.NextCursor != "" {
+			p.Cursor = f.page.NextCursor
+			next = fetch(p)
+		}
+		inputs, changed, err := s.sweepBulkPage(ctx, f.page)
+		if err != nil {
+			if next != nil {
+				// No read outlives the sweep.
+				cancel()
+				<-next
+			}
+			return err
+		}
+		gather(inputs, changed)
+	}
+	return nil
+}
+
+// sweepBulkPage evaluates the active jobs of page and stores what changed,
+// as sweepJobPage does with inputs read by the repositories.
+func (s *Service) sweepBulkPage(ctx context.Context, page *store.JobComplianceInputPage) ([]AssetJobInput, int, error) {
+	now := s.Now()
+	inputs := make([]AssetJobInput, 0, len(page.Jobs))
+	var dirty []store.Job
+	for i := range page.Jobs {
+		ji := &page.Jobs[i]
+		if !ji.Job.Active {
+			continue
+		}
+		in := AssetJobInput{Job: ji.Job, Copies: ji.Copies, LatestTest: ji.LatestTest, Schedule: ji.Schedule}
+		if s.sweepWouldStoreStored(s.sweepEvaluate(&in, page.Assets, now), ji.State, now) {
+			dirty = append(dirty, ji.Job)
+		}
+		inputs = append(inputs, in)
+	}
+	if len(dirty) == 0 {
+		return inputs, 0, nil
+	}
+	schedules := make(map[string]*store.VerificationSchedule)
+	for i := range inputs {
+		if inputs[i].Schedule != nil {
+			schedules[inputs[i].Job.ID] = inputs[i].Schedule
+		}
+	}
+	var (
+		changed int
+		reread  map[string]AssetJobInput
+	)
+	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		var err error
+		changed, reread, err = s.sweepWrite(ctx, tx, dirty, schedules, now)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return sweepMerge(inputs, dirty, reread), changed, nil
 }
 
 // sweepSchedules loads every active verification schedule by job, a query
@@ -170,6 +375,18 @@ func (s *Service) sweepJobPage(ctx context.Context, tx store.Repos, p store.List
 		return out, 0, nil
 	}
 
+	changed, reread, err := s.sweepWrite(ctx, tx, dirty, schedules, now)
+	if err != nil {
+		return out, 0, err
+	}
+	out.inputs = sweepMerge(out.inputs, dirty, reread)
+	return out, changed, nil
+}
+
+// sweepWrite locks the dirty jobs inside tx, reads their inputs again and
+// stores their states (when still changed or aged). It returns how many
+// states changed and the re-read inputs of the jobs still active, by ID.
+func (s *Service) sweepWrite(ctx context.Context, tx store.Repos, dirty []store.Job, schedules map[string]*store.VerificationSchedule, now time.Time) (int, map[string]AssetJobInput, error) {
 	locked := make([]store.Job, 0, len(dirty))
 	for _, j := range dirty {
 		fresh, err := tx.Jobs().Get(ctx, j.ID)
@@ -177,7 +394,7 @@ func (s *Service) sweepJobPage(ctx context.Context, tx store.Repos, p store.List
 			continue
 		}
 		if err != nil {
-			return out, 0, fmt.Errorf("backupmgmt: sweep: lock job %s: %w", j.ID, err)
+			return 0, nil, fmt.Errorf("backupmgmt: sweep: lock job %s: %w", j.ID, err)
 		}
 		if fresh.Active {
 			locked = append(locked, *fresh)
@@ -185,7 +402,7 @@ func (s *Service) sweepJobPage(ctx context.Context, tx store.Repos, p store.List
 	}
 	again, err := s.sweepLoad(ctx, tx, locked, schedules)
 	if err != nil {
-		return out, 0, err
+		return 0, nil, err
 	}
 	changed := 0
 	reread := make(map[string]AssetJobInput, len(again.inputs))
@@ -200,28 +417,33 @@ func (s *Service) sweepJobPage(ctx context.Context, tx store.Repos, p store.List
 		_, ch, err := s.storeCompliance(ctx, tx, s.sweepEvaluate(in, again.assets, now), store.SubjectJob, id,
 			again.prev[id], complianceAlertTarget{jobID: &id, name: in.Job.Name, asset: asset})
 		if err != nil {
-			return out, 0, err
+			return 0, nil, err
 		}
 		if ch {
 			changed++
 		}
 	}
-	// The asset pass works on what was written: re-read inputs replace the
-	// first ones, and jobs gone or deactivated meanwhile drop out.
+	return changed, reread, nil
+}
+
+// sweepMerge makes the asset pass work on what was written: re-read inputs
+// replace the first ones, and dirty jobs gone or deactivated meanwhile drop
+// out.
+func sweepMerge(inputs []AssetJobInput, dirty []store.Job, reread map[string]AssetJobInput) []AssetJobInput {
 	isDirty := make(map[string]bool, len(dirty))
 	for _, j := range dirty {
 		isDirty[j.ID] = true
 	}
-	out.inputs = slices.DeleteFunc(out.inputs, func(in AssetJobInput) bool {
+	inputs = slices.DeleteFunc(inputs, func(in AssetJobInput) bool {
 		_, ok := reread[in.Job.ID]
 		return isDirty[in.Job.ID] && !ok
 	})
-	for i := range out.inputs {
-		if in, ok := reread[out.inputs[i].Job.ID]; ok {
-			out.inputs[i] = in
+	for i := range inputs {
+		if in, ok := reread[inputs[i].Job.ID]; ok {
+			inputs[i] = in
 		}
 	}
-	return out, changed, nil
+	return inputs
 }
 
 // sweepBatch is what the evaluation of some jobs needs, read in bulk.
@@ -312,6 +534,38 @@ func (s *Service) sweepWouldStore(ev Evaluation, id string, prev *store.Complian
 	}
 	st := ev.State(store.SubjectJob, id, now)
 	return !complianceSameContent(prev, &st) || now.Sub(prev.EvaluatedAt) >= s.cfg.ComplianceRefresh
+}
+
+// sweepWouldStoreStored is sweepWouldStore against a state read by
+// store.ComplianceInputReader.
+func (s *Service) sweepWouldStoreStored(ev Evaluation, prev *store.StoredComplianceState, now time.Time) bool {
+	if prev == nil {
+		return true
+	}
+	same := prev.Status == ev.Status && prev.Copies == ev.Copies && prev.MediaTypes == ev.MediaTypes &&
+		prev.Offsite == ev.Offsite && prev.OfflineOrImmutable == ev.OfflineOrImmutable &&
+		prev.Verified == ev.Verified && prev.Score == ev.Score && sweepSameReasons(prev.ReasonsJSON, ev.Reasons)
+	return !same || now.Sub(prev.EvaluatedAt) >= s.cfg.ComplianceRefresh
+}
+
+// sweepSameReasons reports whether stored reasons, encoded, equal reasons,
+// as complianceSameContent compares them decoded. The store writes the
+// encoding/json form, so equal bytes are the common case and spare a
+// decode; they mean equal reasons when every string is valid UTF-8 (which
+// the encoding would otherwise have replaced).
+func sweepSameReasons(stored string, reasons []store.ComplianceReason) bool {
+	if enc, err := json.Marshal(reasons); err == nil && string(enc) == stored &&
+		!slices.ContainsFunc(reasons, func(r store.ComplianceReason) bool {
+			return !utf8.ValidString(r.Rule) || !utf8.ValidString(r.Severity) || !utf8.ValidString(r.Message)
+		}) {
+		return true
+	}
+	// As the store decodes them: bad JSON reads as none.
+	var prev []store.ComplianceReason
+	if stored != "" && json.Unmarshal([]byte(stored), &prev) != nil {
+		prev = nil
+	}
+	return slices.Equal(prev, reasons)
 }
 
 // sweepAssetPage evaluates one page of assets inside tx over the active

@@ -90,6 +90,8 @@ func (s *sweepStaleStore) InTx(ctx context.Context, fn func(ctx context.Context,
 	})
 }
 
+func (s *sweepStaleStore) isStale() bool { return s.stale }
+
 type sweepStaleRepos struct {
 	store.Repos
 	s *sweepStaleStore
@@ -115,6 +117,30 @@ func (c sweepStaleCopies) ListByJobs(ctx context.Context, jobIDs []string) ([]st
 	}
 	return out, err
 }
+
+// sweepStaleInputs hands out, on the first call of JobComplianceInputs,
+// copies as they were before their last write, as sweepStaleStore does for
+// the repositories.
+type sweepStaleInputs struct {
+	*bunstore.Store
+	stale bool
+}
+
+func (s *sweepStaleInputs) JobComplianceInputs(ctx context.Context, p store.ComplianceInputsParams) (*store.JobComplianceInputPage, error) {
+	page, err := s.Store.JobComplianceInputs(ctx, p)
+	if err == nil && s.stale {
+		s.stale = false
+		old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i := range page.Jobs {
+			for k := range page.Jobs[i].Copies {
+				page.Jobs[i].Copies[k].LastWrittenAt = &old
+			}
+		}
+	}
+	return page, err
+}
+
+func (s *sweepStaleInputs) isStale() bool { return s.stale }
 
 func TestComplianceSweep(t *testing.T) {
 	t.Parallel()
@@ -256,17 +282,25 @@ func TestComplianceSweep(t *testing.T) {
 			_, err := b.svc.Compliance().Sweep(ctx)
 			require.NoError(t, err)
 
-			stale := &sweepStaleStore{Store: b.store, stale: true}
-			svc, err := New(stale, &Config{Now: b.clock.Now})
-			require.NoError(t, err)
-			res, err := svc.Compliance().Sweep(ctx)
-			require.NoError(t, err)
-			require.False(t, stale.stale, "the first read was stale")
-			require.Equal(t, SweepResult{Jobs: 1}, res, "the fresh read finds nothing changed")
-			st, err := b.svc.Compliance().State(ctx, store.SubjectJob, job.ID)
-			require.NoError(t, err)
-			require.Equal(t, store.ComplianceCompliant, st.Status)
-			require.Len(t, b.sweepChanges(t, store.SubjectJob, job.ID), 1)
+			for _, stale := range []interface {
+				store.Store
+				isStale() bool
+			}{
+				&sweepStaleStore{Store: b.store, stale: true},
+				&sweepStaleInputs{Store: b.store, stale: true},
+			} {
+				_, bulk := stale.(store.ComplianceInputReader)
+				svc, err := New(stale, &Config{Now: b.clock.Now})
+				require.NoError(t, err)
+				res, err := svc.Compliance().Sweep(ctx)
+				require.NoError(t, err)
+				require.False(t, stale.isStale(), "the first read was stale (bulk %v)", bulk)
+				require.Equal(t, SweepResult{Jobs: 1}, res, "the fresh read finds nothing changed (bulk %v)", bulk)
+				st, err := b.svc.Compliance().State(ctx, store.SubjectJob, job.ID)
+				require.NoError(t, err)
+				require.Equal(t, store.ComplianceCompliant, st.Status)
+				require.Len(t, b.sweepChanges(t, store.SubjectJob, job.ID), 1)
+			}
 		})
 	})
 
@@ -301,8 +335,15 @@ func TestComplianceSweep(t *testing.T) {
 					return nil
 				}))
 			}
-			steady := func(jobs int) int64 {
+			// steady counts the queries of a sweep that finds nothing to
+			// write, with the store's ComplianceInputReader or without.
+			steady := func(jobs int, bulk bool) int64 {
 				svc, qc := b.sweepCounted(t, nil)
+				if !bulk {
+					var err error
+					svc, err = New(struct{ store.Store }{svc.store}, &Config{Now: b.clock.Now})
+					require.NoError(t, err)
+				}
 				_, err := svc.Compliance().Sweep(ctx)
 				require.NoError(t, err)
 				qc.Reset()
@@ -314,11 +355,122 @@ func TestComplianceSweep(t *testing.T) {
 			}
 
 			addJobs(0, 10)
-			// Schedules 1; a job page 5 (jobs, copies, tests, states, assets);
-			// an asset page 2 (assets, states).
-			require.Equal(t, int64(1+5+2), steady(10))
+			// Bulk: a job page 2 (jobs with their inputs, copies); an asset
+			// page 1 (assets with their states).
+			require.Equal(t, int64(2+1), steady(10, true))
+			// Repositories: schedules 1; a job page 5 (jobs, copies, tests,
+			// states, assets); an asset page 2.
+			require.Equal(t, int64(1+5+2), steady(10, false))
 			addJobs(10, 400)
-			require.Equal(t, int64(1+2*5+2), steady(400), "one more page of jobs, not 390 more jobs")
+			require.Equal(t, int64(2+1), steady(400, true), "still one page of jobs, not 390 more jobs")
+			require.Equal(t, int64(1+2*5+2), steady(400, false), "one more page of jobs, not 390 more jobs")
+			addJobs(400, store.ComplianceInputsLimitMax+1)
+			require.Equal(t, int64(2*2+1), steady(store.ComplianceInputsLimitMax+1, true), "one more page of jobs")
+		})
+	})
+
+	t.Run("BulkReadsGiveTheSameStatesAsTheRepositories", func(t *testing.T) {
+		t.Parallel()
+		eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+			b := setup(t, kind, nil)
+			ctx := t.Context()
+			now := b.svc.Now()
+			var assets []*store.Asset
+			for _, c := range []store.Classification{store.ClassificationRestricted, store.ClassificationInternal, store.ClassificationPublic} {
+				a := &store.Asset{Name: "asset-" + string(c), Classification: c}
+				require.NoError(t, b.store.Assets().Create(ctx, a))
+				assets = append(assets, a)
+			}
+			for i := range 24 {
+				j := b.jobFixture(t, fmt.Sprintf("job-%02d", (i*5)%24), func(j *store.Job) {
+					j.Active = i%7 != 6
+					j.RetentionDays = []int{0, 30, 5 * 365}[i%3]
+					if i%4 != 3 {
+						j.AssetID = &assets[i%4%3].ID
+					}
+					switch i % 5 {
+					case 1:
+						j.Schedule = store.Schedule{Kind: store.ScheduleInterval, Interval: 6 * time.Hour}
+						j.RPOTarget = 0
+					case 2:
+						j.Schedule = store.Schedule{Kind: store.ScheduleManual}
+						j.RPOTarget = 0
+					case 3:
+						j.RPOTarget = 26 * time.Hour
+					}
+				})
+				for k := range i % 4 {
+					b.sweepCopy(t, b.store, j.ID, fmt.Sprintf("copy-%d", k),
+						[]store.MediaType{store.MediaDisk, store.MediaTape, store.MediaCloudObject}[k],
+						now.Add(-time.Duration(i*k)*6*time.Hour), func(c *store.Copy) {
+							c.Offsite, c.Offline, c.Immutable = k == 2, k == 1, k == 2 && i%2 == 0
+							c.Encrypted = i%5 != 0
+							if i%6 == 5 {
+								c.Status = store.CopyStatusFailed
+							}
+							if k == 2 && i%3 == 0 {
+								until := now.Add(-time.Hour)
+								c.ImmutableUntil = &until
+							}
+							if k == 0 && i%8 == 7 {
+								c.LastWrittenAt = nil
+							}
+						})
+				}
+				for k := range i % 3 {
+					require.NoError(t, b.store.VerificationTests().Create(ctx, &store.VerificationTest{
+						JobID: j.ID, TestType: store.TestFullRestore, TestedAt: now.Add(-time.Duration(10+i*k*9) * 24 * time.Hour),
+						Result: []store.TestResult{store.TestSuccess, store.TestWarning, store.TestFailed}[(i+k)%3],
+					}))
+				}
+				if i%4 == 1 {
+					require.NoError(t, b.store.VerificationSchedules().Create(ctx, &store.VerificationSchedule{
+						JobID: j.ID, Frequency: store.FrequencyMonthly, TestType: store.TestIntegrity,
+						NextDueOn: b.svc.Today().AddDays(i - 8), Active: i%8 != 5,
+					}))
+				}
+			}
+
+			states := func(subject store.SubjectType) []store.ComplianceState {
+				p := store.ListComplianceStatesParams{SubjectType: subject}
+				p.Limit = store.LimitMax
+				page, err := b.store.Compliance().ListStates(ctx, p)
+				require.NoError(t, err)
+				return page.Items
+			}
+			// The repositories' sweep writes the states; the bulk one finds
+			// every job as stored, so it locks and re-reads none: 3 queries.
+			fallback, err := New(struct{ store.Store }{b.store}, &Config{Now: b.clock.Now})
+			require.NoError(t, err)
+			want, err := fallback.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 21, want.Jobs)
+			wantJobs, wantAssets := states(store.SubjectJob), states(store.SubjectAsset)
+			svc, qc := b.sweepCounted(t, nil)
+			got, err := svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{Jobs: want.Jobs, Assets: want.Assets}, got)
+			require.Equal(t, int64(2+1), qc.Count(), "no job or asset evaluates other than stored")
+			require.Equal(t, wantJobs, states(store.SubjectJob))
+
+			// Assets are evaluated over the jobs' bulk inputs.
+			_, err = b.store.DB().ExecContext(ctx, "DELETE FROM compliance_states WHERE subject_type = 'asset'")
+			require.NoError(t, err)
+			got, err = svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{Jobs: want.Jobs, Assets: want.Assets, Changed: len(wantAssets)}, got)
+			gotAssets := states(store.SubjectAsset)
+			require.Len(t, gotAssets, len(wantAssets))
+			for i := range wantAssets {
+				gotAssets[i].ChangedAt = wantAssets[i].ChangedAt
+			}
+			require.Equal(t, wantAssets, gotAssets)
+			gotStates := append(wantJobs, gotAssets...)
+			statuses := map[store.ComplianceStatus]bool{}
+			for _, st := range gotStates {
+				statuses[st.Status] = true
+			}
+			require.Len(t, statuses, 3, "the fixtures give every status but unknown")
 		})
 	})
 }
