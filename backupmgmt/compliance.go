@@ -227,7 +227,7 @@ func complianceEvaluate(p Policy, jobs []AssetJobInput, now time.Time, loc *time
 	for _, in := range jobs {
 		prefix := ""
 		if asset {
-			prefix = fmt.Sprintf("job `%s`: ", in.Job.Name)
+			prefix = "job `" + in.Job.Name + "`: "
 		}
 		r.retention(in.Job, prefix)
 		cs := r.copies(in, prefix)
@@ -306,7 +306,7 @@ func (r *complianceRun) retention(job store.Job, prefix string) {
 func (r *complianceRun) copies(in AssetJobInput, prefix string) []complianceCopy {
 	out := make([]complianceCopy, 0, len(in.Copies))
 	for _, c := range in.Copies {
-		cc := complianceCopy{Copy: c, label: fmt.Sprintf("%scopy `%s`", prefix, c.Name), rule: ComplianceRuleCopies}
+		cc := complianceCopy{Copy: c, label: prefix + "copy `" + c.Name + "`", rule: ComplianceRuleCopies}
 		if c.Offline {
 			cc.rule = ComplianceRuleOffline
 		}

@@ -166,25 +166,37 @@ func PresetFor(c store.Classification) Policy {
 	return p
 }
 
+// policyMediaTypes is how many media types there are: the most
+// MinMediaTypes can ask for.
+var policyMediaTypes = len(store.MediaTypeValues())
+
 // Validate reports the fields of p that cannot be evaluated, as a
 // *store.ValidationError naming them.
 func (p Policy) Validate() error {
-	fields := make(map[string]string)
+	// The evaluator validates on every call, a sweep 10,000 times: the map
+	// is made only for a policy that has something wrong.
+	var fields map[string]string
 	bad := func(field, msg string) {
+		if fields == nil {
+			fields = make(map[string]string)
+		}
 		if _, ok := fields[field]; !ok {
 			fields[field] = msg
 		}
 	}
-	for field, r := range map[string]Requirement{
-		"copies":               p.Copies,
-		"media_types":          p.MediaTypes,
-		"offsite":              p.Offsite,
-		"offline_or_immutable": p.OfflineOrImmutable,
-		"verification":         p.Verification,
-		"encryption":           p.Encryption,
+	for _, r := range [...]struct {
+		field string
+		level Requirement
+	}{
+		{"copies", p.Copies},
+		{"media_types", p.MediaTypes},
+		{"offsite", p.Offsite},
+		{"offline_or_immutable", p.OfflineOrImmutable},
+		{"verification", p.Verification},
+		{"encryption", p.Encryption},
 	} {
-		if !r.Valid() {
-			bad(field, `must be "required", "recommended" or "not_required"`)
+		if !r.level.Valid() {
+			bad(r.field, `must be "required", "recommended" or "not_required"`)
 		}
 	}
 	switch {
@@ -193,7 +205,7 @@ func (p Policy) Validate() error {
 	case p.MinBackupCopies == 0 && p.Copies != NotRequired:
 		bad("min_backup_copies", "must be at least 1 unless copies is not_required")
 	}
-	switch maxTypes := len(store.MediaTypeValues()); {
+	switch maxTypes := policyMediaTypes; {
 	case p.MinMediaTypes < 0:
 		bad("min_media_types", "must not be negative")
 	case p.MinMediaTypes == 0 && p.MediaTypes != NotRequired:
@@ -204,13 +216,16 @@ func (p Policy) Validate() error {
 	if p.RetentionDays < 0 {
 		bad("retention_days", "must not be negative")
 	}
-	for field, d := range map[string]time.Duration{
-		"offline_freshness":    p.OfflineFreshness,
-		"verification_max_age": p.VerificationMaxAge,
-		"due_soon":             p.DueSoon,
+	for _, d := range [...]struct {
+		field string
+		d     time.Duration
+	}{
+		{"offline_freshness", p.OfflineFreshness},
+		{"verification_max_age", p.VerificationMaxAge},
+		{"due_soon", p.DueSoon},
 	} {
-		if d < 0 {
-			bad(field, "must not be negative")
+		if d.d < 0 {
+			bad(d.field, "must not be negative")
 		}
 	}
 	if p.DueSoon%policyDay != 0 {
@@ -222,7 +237,7 @@ func (p Policy) Validate() error {
 	case p.FreshnessFallbackMultiplier > policyMaxMultiplier:
 		bad("freshness_fallback_multiplier", "must be at most "+strconv.Itoa(policyMaxMultiplier))
 	}
-	if len(fields) == 0 {
+	if fields == nil {
 		return nil
 	}
 	return &store.ValidationError{Fields: fields}
