@@ -579,7 +579,9 @@ func (al *Alerts) TickRepeat(ctx context.Context) (int, error) {
 			if a.LastNotifiedAt != nil && a.LastNotifiedAt.After(cutoff) {
 				continue
 			}
+			repeated := false // set by the attempt that commits; inTx may run fn again
 			err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+				repeated = false
 				cur, err := tx.Alerts().Get(ctx, a.ID)
 				if err != nil {
 					return err
@@ -592,11 +594,14 @@ func (al *Alerts) TickRepeat(ctx context.Context) (int, error) {
 				if err := tx.Alerts().Update(ctx, cur); err != nil {
 					return err
 				}
-				n++
+				repeated = true
 				return s.queueNotices(ctx, tx, cur, AlertEventRepeat)
 			})
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return n, err
+			}
+			if err == nil && repeated {
+				n++
 			}
 		}
 		if page.NextCursor == "" {

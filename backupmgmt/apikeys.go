@@ -98,7 +98,7 @@ func (k *APIKeys) Create(ctx context.Context, p APIKeyParams) (*store.APIKey, se
 	if err != nil {
 		return nil, "", err
 	}
-	return out, gen.Text, nil
+	return apiKeyPublic(out), gen.Text, nil
 }
 
 // validate checks a new key against the rules no store knows: the user
@@ -154,7 +154,11 @@ func (k *APIKeys) validate(ctx context.Context, tx store.Repos, key *store.APIKe
 
 // Get returns a key by ID; its secret hash is of no use to anyone.
 func (k *APIKeys) Get(ctx context.Context, id string) (*store.APIKey, error) {
-	return k.store.APIKeys().Get(ctx, id)
+	key, err := k.store.APIKeys().Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return apiKeyPublic(key), nil
 }
 
 // List returns keys, newest first.
@@ -162,7 +166,14 @@ func (k *APIKeys) List(ctx context.Context, p store.ListAPIKeysParams) (*store.P
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return k.store.APIKeys().List(ctx, p)
+	page, err := k.store.APIKeys().List(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	for i := range page.Items {
+		apiKeyPublic(&page.Items[i])
+	}
+	return page, nil
 }
 
 // Revoke ends a key for good. Revoking a revoked key changes nothing.
@@ -190,7 +201,7 @@ func (k *APIKeys) Revoke(ctx context.Context, id string) (*store.APIKey, error) 
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return apiKeyPublic(out), nil
 }
 
 // Authenticate checks the text of a key (cst_<prefix>_<secret>) and returns
@@ -248,4 +259,12 @@ func (k *APIKeys) Authenticate(ctx context.Context, keyText string) (Actor, erro
 		IP:        base.IP,
 		RequestID: base.RequestID,
 	}, nil
+}
+
+// apiKeyPublic clears the secret's hash of a key the service hands out, as
+// usersPublic does for passwords: nothing outside needs it, so it cannot
+// reach a response or a log.
+func apiKeyPublic(k *store.APIKey) *store.APIKey {
+	k.SecretHash = ""
+	return k
 }

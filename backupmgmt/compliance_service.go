@@ -129,6 +129,13 @@ func (s *Service) reevaluateJob(ctx context.Context, tx store.Repos, job *store.
 		if err := tx.Compliance().DeleteState(ctx, store.SubjectJob, job.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
+		// Nothing evaluates an inactive job again, so its compliance alerts
+		// would never clear by themselves.
+		for _, t := range []store.AlertType{store.AlertComplianceViolation, store.AlertComplianceWarning} {
+			if _, err := s.resolveAlert(ctx, tx, t, jobSubject(job.ID), store.ResolvedByAuto); err != nil {
+				return nil, err
+			}
+		}
 		if job.AssetID != nil {
 			if _, err := s.reevaluateAsset(ctx, tx, *job.AssetID); err != nil {
 				return nil, err

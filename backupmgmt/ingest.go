@@ -649,7 +649,9 @@ func (s *Service) ingestAlerts(ctx context.Context, tx store.Repos, prev, job *s
 				return err
 			}
 		}
-		if prev.LastResult == store.ExecutionMissed || prev.State == store.JobStateMissed || prev.State == store.JobStateLate {
+		// A miss counts as a failure, so a miss followed by failed runs
+		// leaves ConsecutiveFailures above 0 although LastResult is failed.
+		if prev.ConsecutiveFailures > 0 || prev.LastResult == store.ExecutionMissed || prev.State == store.JobStateMissed || prev.State == store.JobStateLate {
 			if _, err := s.resolveAlert(ctx, tx, store.AlertBackupMissed, subject, store.ResolvedByAuto); err != nil {
 				return err
 			}

@@ -381,6 +381,15 @@ func (sc *Scheduler) raiseStuck(ctx context.Context, j *store.Job, e *store.Exec
 	raised := false
 	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
 		raised = false
+		// The run may have finished, and resolved the alert, since the
+		// listing: only a run still running is stuck.
+		cur, err := tx.Executions().Get(ctx, e.ID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && cur.Status != store.ExecutionRunning) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 		a, err := tx.Alerts().GetUnresolved(ctx, AlertKey(store.AlertBackupStuck, jobSubject(j.ID)))
 		switch {
 		case err == nil && !a.LastSeenAt.Before(stuckAt):

@@ -20,7 +20,7 @@ type RecentSuccessesParams struct {
 	// Scan is how many of the job's latest runs started before Before are
 	// looked at (1 to LimitMax); successes beyond them are not returned.
 	Scan int
-	// Limit is the most successes returned, at least 1.
+	// Limit is the most successes returned, 1 to LimitMax.
 	Limit int
 }
 

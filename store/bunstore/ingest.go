@@ -28,8 +28,8 @@ func (c *conn) RecentSuccesses(ctx context.Context, p store.RecentSuccessesParam
 	if p.Scan < 1 || p.Scan > store.LimitMax {
 		fields["scan"] = "must be between 1 and " + itoa(store.LimitMax)
 	}
-	if p.Limit < 1 {
-		fields["limit"] = "must be at least 1"
+	if p.Limit < 1 || p.Limit > store.LimitMax {
+		fields["limit"] = "must be between 1 and " + itoa(store.LimitMax)
 	}
 	if len(fields) > 0 {
 		return nil, &store.ValidationError{Fields: fields}

@@ -92,6 +92,9 @@ func (p *preparedStmts) close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
+	// A transaction still open while the store closes must not be handed
+	// closed statements: it falls back to the unprepared path.
+	p.ready.Store(false)
 	var errs []error
 	for _, st := range p.stmts {
 		errs = append(errs, st.Close())
