@@ -585,12 +585,8 @@ func jobsValidateCopy(ctx context.Context, tx store.Repos, c *store.Copy, checkM
 // jobsApplyCopy applies u to c and returns the API names of the fields
 // whose value changed.
 func jobsApplyCopy(c *store.Copy, u CopyUpdate) []string {
-	var changed []string
-	set := func(field string, differs bool) {
-		if differs {
-			changed = append(changed, field)
-		}
-	}
+	var changed jobsChanges
+	set := changed.set
 	jobsPatch(set, "name", u.Name, &c.Name)
 	jobsPatch(set, "role", u.Role, &c.Role)
 	jobsPatch(set, "media_type", u.MediaType, &c.MediaType)
@@ -619,12 +615,8 @@ func jobsApplyCopy(c *store.Copy, u CopyUpdate) []string {
 // jobsApply applies u to j and returns the API names of the fields whose
 // value changed.
 func jobsApply(j *store.Job, u JobUpdate) []string {
-	var changed []string
-	set := func(field string, differs bool) {
-		if differs {
-			changed = append(changed, field)
-		}
-	}
+	var changed jobsChanges
+	set := changed.set
 	jobsPatch(set, "name", u.Name, &j.Name)
 	jobsPatch(set, "description", u.Description, &j.Description)
 	jobsPatch(set, "target_server", u.TargetServer, &j.TargetServer)
@@ -654,6 +646,15 @@ func jobsApply(j *store.Job, u JobUpdate) []string {
 	}
 	jobsPatch(set, "active", u.Active, &j.Active)
 	return changed
+}
+
+// jobsChanges collects the API names of the fields an update changed.
+type jobsChanges []string
+
+func (c *jobsChanges) set(field string, differs bool) {
+	if differs {
+		*c = append(*c, field)
+	}
 }
 
 // jobsPatch applies one optional field of an update: when in is set, it is

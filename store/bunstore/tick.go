@@ -246,14 +246,7 @@ func (r alertRepo) CreateMany(ctx context.Context, as []*store.Alert) error {
 		a.UpdatedAt = a.CreatedAt
 		rows[i] = alertToRow(a)
 	}
-	return r.inWriteTx(ctx, func(c *conn) error {
-		for chunk := range slices.Chunk(rows, tickChunk) {
-			if _, err := c.insert(&chunk).Exec(ctx); err != nil {
-				return mapErr(err)
-			}
-		}
-		return nil
-	})
+	return insertChunks(ctx, r.conn, rows)
 }
 
 // UpdateSeen implements store.AlertSeenUpdater with one UPDATE per
@@ -330,7 +323,13 @@ func (r notificationRepo) CreateMany(ctx context.Context, ns []*store.Notificati
 		n.UpdatedAt = n.CreatedAt
 		rows[i] = notificationToRow(n)
 	}
-	return r.inWriteTx(ctx, func(c *conn) error {
+	return insertChunks(ctx, r.conn, rows)
+}
+
+// insertChunks inserts rows tickChunk at a time in one write transaction:
+// all of them or none.
+func insertChunks[R any](ctx context.Context, c *conn, rows []*R) error {
+	return c.inWriteTx(ctx, func(c *conn) error {
 		for chunk := range slices.Chunk(rows, tickChunk) {
 			if _, err := c.insert(&chunk).Exec(ctx); err != nil {
 				return mapErr(err)
