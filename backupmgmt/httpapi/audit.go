@@ -1,0 +1,3 @@
+package httpapi
+
+func (a *API) auditRoutes() []*route { return nil }

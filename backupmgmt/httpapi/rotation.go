@@ -1,0 +1,3 @@
+package httpapi
+
+func (a *API) rotationRoutes() []*route { return nil }
