@@ -23,7 +23,12 @@ import (
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
 )
 
-func TestMain(m *testing.M) { os.Exit(bunstoretest.Main(m)) }
+func TestMain(m *testing.M) {
+	// Every response any test produces is checked against the OpenAPI
+	// document.
+	observeResponse = validateResponse
+	os.Exit(bunstoretest.Main(m))
+}
 
 // testStart is the fixed start of every test clock: a Monday, 09:00 UTC.
 var testStart = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
