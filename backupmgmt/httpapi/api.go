@@ -279,7 +279,7 @@ func (a *API) chain(rt *route, crossOrigin func(http.Handler) http.Handler) http
 	h = a.rateLimit(rt, h)
 	h = a.withActor(h)
 	if !rt.public {
-		h = security.Authenticate(authenticator{a.svc}, a.errorWriter)(h)
+		h = security.Authenticate(authenticator{a.svc, a.log}, a.errorWriter)(h)
 	}
 	h = a.checkQuery(rt, h)
 	maxBody := cmp.Or(rt.maxBody, a.cfg.MaxBodyBytes)

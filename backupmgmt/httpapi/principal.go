@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/custos-dev/custos/backupmgmt"
@@ -21,8 +22,11 @@ func (p principal) Allowed(permission string) bool {
 }
 
 // authenticator resolves session cookies and API keys through the domain.
+// Failures other than a bad credential (the database is down) are logged
+// here: the middleware answers 503 without their text.
 type authenticator struct {
 	svc *backupmgmt.Service
+	log *slog.Logger
 }
 
 func (au authenticator) Session(ctx context.Context, token string) (security.Principal, error) {
@@ -31,6 +35,7 @@ func (au authenticator) Session(ctx context.Context, token string) (security.Pri
 		return nil, security.ErrUnauthenticated
 	}
 	if err != nil {
+		au.log.ErrorContext(ctx, "session lookup failed", slog.String("request_id", security.RequestIDFrom(ctx)), slog.String("error", err.Error()))
 		return nil, err
 	}
 	return principal{actor: backupmgmt.SessionActor(u, sess)}, nil
@@ -42,6 +47,7 @@ func (au authenticator) APIKey(ctx context.Context, key string) (security.Princi
 		return nil, security.ErrUnauthenticated
 	}
 	if err != nil {
+		au.log.ErrorContext(ctx, "API key lookup failed", slog.String("request_id", security.RequestIDFrom(ctx)), slog.String("error", err.Error()))
 		return nil, err
 	}
 	return principal{actor: a}, nil
