@@ -260,3 +260,24 @@ func eachDialect(t *testing.T, fn func(t *testing.T, kind dbopen.Kind)) {
 		})
 	}
 }
+
+// createJob creates a daily interval job through the domain and returns its
+// ID.
+func (b *testBundle) createJob(t testing.TB, name string) string {
+	t.Helper()
+	j, err := b.svc.Jobs().Create(context.Background(), backupmgmt.JobParams{
+		Name: name, JobType: store.JobTypeFile, Tool: store.ToolRestic,
+		Schedule: store.Schedule{Kind: store.ScheduleInterval, Interval: 24 * time.Hour},
+		Grace:    time.Hour,
+	})
+	require.NoError(t, err)
+	return j.ID
+}
+
+// pingToken returns a job's ping token.
+func (b *testBundle) pingToken(t testing.TB, jobID string) string {
+	t.Helper()
+	j, err := b.svc.Jobs().Get(context.Background(), jobID)
+	require.NoError(t, err)
+	return j.PingToken
+}
