@@ -80,8 +80,6 @@ func opsOK(t testing.TB, res *resp, want int, v any) {
 	}
 }
 
-
-
 // planParams is a weekly round-robin plan over media.
 func planParams(name string, mediaIDs ...string) backupmgmt.PlanParams {
 	return backupmgmt.PlanParams{Name: name, Scheme: store.SchemeRoundRobin, Cycle: store.CycleWeekly, MediaIDs: mediaIDs}
