@@ -191,7 +191,8 @@ type route struct {
 	respAlt   any
 	status    int
 	statusAlt int
-	// rawResp names a non-JSON success media type ("text/csv", "text/plain").
+	// rawResp names a non-JSON success media type ("text/csv", "text/plain");
+	// with resp set too, the route also answers in JSON.
 	rawResp string
 	query   []queryParam
 	maxBody int64

@@ -77,18 +77,20 @@ func openAPIPath(p string) string { return pathParam.ReplaceAllString(p, "{$1}")
 
 // errorStatuses are the failures a route can answer with, by what it takes.
 func errorStatuses(rt *route) []int {
-	out := []int{http.StatusInternalServerError, http.StatusServiceUnavailable}
-	if rt.body != nil || len(rt.query) > 0 || strings.Contains(rt.path, "{") {
-		out = append(out, http.StatusBadRequest)
-	}
+	// 400 for everyone: unknown query parameters are refused on every route.
+	out := []int{http.StatusBadRequest, http.StatusInternalServerError, http.StatusServiceUnavailable}
 	if !rt.public {
 		out = append(out, http.StatusUnauthorized, http.StatusForbidden)
 	}
 	if strings.Contains(rt.path, "{") || rt.resource != "" {
 		out = append(out, http.StatusNotFound)
 	}
+	if rt.method != http.MethodGet || strings.Contains(rt.path, "{") {
+		// A state that does not allow the operation (a plan not due, say).
+		out = append(out, http.StatusConflict)
+	}
 	if rt.method != http.MethodGet {
-		out = append(out, http.StatusConflict, http.StatusRequestEntityTooLarge)
+		out = append(out, http.StatusRequestEntityTooLarge)
 	}
 	if rt.body != nil {
 		out = append(out, http.StatusUnsupportedMediaType)
@@ -172,10 +174,12 @@ func (g *schemaGen) response(rt *route, body any, status int) map[string]any {
 		return map[string]any{"description": desc}
 	}
 	if rt.rawResp != "" && status < 300 {
-		return map[string]any{
-			"description": desc,
-			"content":     map[string]any{rt.rawResp: map[string]any{"schema": map[string]any{"type": "string"}}},
+		content := map[string]any{rt.rawResp: map[string]any{"schema": map[string]any{"type": "string"}}}
+		if body != nil {
+			// The route also answers in JSON (a format parameter chooses).
+			content["application/json"] = map[string]any{"schema": g.schema(reflect.TypeOf(body), false)}
 		}
+		return map[string]any{"description": desc, "content": content}
 	}
 	return map[string]any{
 		"description": desc,
