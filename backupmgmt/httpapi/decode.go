@@ -21,18 +21,27 @@ import (
 // nothing after it; fields tagged required:"true" must be present. Every
 // failure is an *apiError naming the field where one can be named.
 func decodeJSON(r *http.Request, v any) error {
-	if err := checkContentType(r); err != nil {
+	body, err := readBody(r)
+	if err != nil {
 		return err
+	}
+	return unmarshalStrict(body, v)
+}
+
+// readBody checks the content type and reads the whole (capped) body.
+func readBody(r *http.Request) ([]byte, error) {
+	if err := checkContentType(r); err != nil {
+		return nil, err
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return err
+			return nil, err
 		}
-		return errorf(http.StatusBadRequest, "invalid_body", "reading the request body failed")
+		return nil, errorf(http.StatusBadRequest, "invalid_body", "reading the request body failed")
 	}
-	return unmarshalStrict(body, v)
+	return body, nil
 }
 
 // checkContentType accepts application/json (and +json types), and a body
@@ -355,4 +364,16 @@ func (q *query) page() store.PageParams {
 var pageParams = []queryParam{
 	{name: "limit", typ: "integer", desc: "page size, 1 to 200 (default 50)"},
 	{name: "cursor", typ: "string", desc: "next_cursor of the previous page"},
+}
+
+// decodeOptionalJSON is decodeJSON for action routes whose body is optional
+// (acknowledge, resolve, retire): an empty body means every field absent, so
+// that `curl -X POST .../acknowledge` works; anything else is decoded
+// strictly.
+func decodeOptionalJSON(r *http.Request, v any) error {
+	body, err := readBody(r)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return err
+	}
+	return unmarshalStrict(body, v)
 }

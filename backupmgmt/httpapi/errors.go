@@ -88,6 +88,9 @@ var domainErrors = []struct {
 	{backupmgmt.ErrAlertState, http.StatusConflict, "alert_state", "the alert's state does not allow this"},
 	{backupmgmt.ErrAssetInUse, http.StatusConflict, "asset_in_use", "the asset is used by jobs"},
 	{backupmgmt.ErrMediaNotLendable, http.StatusConflict, "media_not_lendable", "the medium cannot be lent in its current status"},
+	{backupmgmt.ErrMediaNotLent, http.StatusConflict, "media_not_lent", "the medium has no open lending"},
+	{backupmgmt.ErrMediaRetired, http.StatusConflict, "media_retired", "the medium is retired"},
+	{backupmgmt.ErrMediaLent, http.StatusConflict, "media_lent", "the medium is lent; return it first"},
 	{backupmgmt.ErrRotationNotDue, http.StatusConflict, "rotation_not_due", "no rotation is due"},
 	{store.ErrRetry, http.StatusServiceUnavailable, "unavailable", "the database is busy; retry"},
 }

@@ -300,7 +300,7 @@ func (a *API) lendMedia(w http.ResponseWriter, r *http.Request) error {
 		BorrowerID: in.BorrowerID, Purpose: in.Purpose, DueOn: *due, Notes: in.Notes,
 	})
 	if err != nil {
-		return mediaErr(err)
+		return err
 	}
 	writeJSON(w, http.StatusCreated, lendingView(l))
 	return nil
@@ -313,7 +313,7 @@ func (a *API) returnMedia(w http.ResponseWriter, r *http.Request) error {
 	}
 	l, err := a.svc.Media().Return(r.Context(), pathID(r, "id"), backupmgmt.ReturnParams{Condition: in.Condition, Notes: in.Notes})
 	if err != nil {
-		return mediaErr(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, lendingView(l))
 	return nil
@@ -328,7 +328,7 @@ func (a *API) moveMedia(w http.ResponseWriter, r *http.Request) error {
 		ToLocation: in.ToLocation, Offsite: in.Offsite, Note: in.Note,
 	})
 	if err != nil {
-		return mediaErr(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, mediaView(m))
 	return nil
@@ -341,7 +341,7 @@ func (a *API) retireMedia(w http.ResponseWriter, r *http.Request) error {
 	}
 	m, err := a.svc.Media().Retire(r.Context(), pathID(r, "id"), in.Reason)
 	if err != nil {
-		return mediaErr(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, mediaView(m))
 	return nil

@@ -167,7 +167,7 @@ func (a *API) createRotationPlan(w http.ResponseWriter, r *http.Request) error {
 		Name: in.Name, Scheme: in.Scheme, Cycle: in.Cycle, MediaIDs: in.MediaIDs, StartOn: deref(start),
 	})
 	if err != nil {
-		return mediaErr(err)
+		return err
 	}
 	writeJSON(w, http.StatusCreated, rotationPlanView(plan))
 	return nil
@@ -187,7 +187,7 @@ func (a *API) patchRotationPlan(w http.ResponseWriter, r *http.Request) error {
 		Name: in.Name, Scheme: in.Scheme, Cycle: in.Cycle, MediaIDs: in.MediaIDs, StartOn: start, Active: in.Active,
 	})
 	if err != nil {
-		return mediaErr(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, rotationPlanView(plan))
 	return nil
@@ -200,7 +200,7 @@ func (a *API) rotatePlan(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := a.svc.Rotation().Rotate(r.Context(), pathID(r, "id"))
 	if err != nil {
-		return mediaErr(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, RotationDone{Plan: rotationPlanView(res.Plan), Media: mediaView(res.Media)})
 	return nil
