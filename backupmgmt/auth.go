@@ -272,13 +272,24 @@ func authEndSession(ctx context.Context, tx store.Repos, token string) error {
 // Session returns the user and session of a session token, and records the
 // activity. A session idle for Config.SessionIdleTimeout, past its absolute
 // expiry, or of an inactive user is deleted and gives ErrSessionExpired, as
-// does an unknown token.
+// does an unknown token. With a store.SessionUserGetter it costs one query
+// while no activity is due to be written.
 func (a *Auth) Session(ctx context.Context, token string) (*store.User, *store.Session, error) {
 	s := (*Service)(a)
 	if token == "" {
 		return nil, nil, ErrSessionExpired
 	}
-	sess, err := s.store.Sessions().GetByTokenHash(ctx, security.HashToken(token))
+	var (
+		sess *store.Session
+		u    *store.User // nil until read
+		err  error
+	)
+	hash := security.HashToken(token)
+	if g, ok := s.store.Sessions().(store.SessionUserGetter); ok {
+		sess, u, err = g.GetSessionUser(ctx, hash)
+	} else {
+		sess, err = s.store.Sessions().GetByTokenHash(ctx, hash)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, ErrSessionExpired
 	}
@@ -289,12 +300,14 @@ func (a *Auth) Session(ctx context.Context, token string) (*store.User, *store.S
 	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= a.cfg.SessionIdleTimeout {
 		return nil, nil, a.expire(ctx, sess.ID)
 	}
-	u, err := s.store.Users().Get(ctx, sess.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, ErrSessionExpired
-	}
-	if err != nil {
-		return nil, nil, err
+	if u == nil {
+		u, err = s.store.Users().Get(ctx, sess.UserID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil, ErrSessionExpired
+		}
+		if err != nil {
+			return nil, nil, err
+		}
 	}
 	if !u.Active {
 		return nil, nil, a.expire(ctx, sess.ID)

@@ -1,6 +1,7 @@
-// Package security holds Custos's security primitives: password hashing and
-// the password policy, the API key format, and session tokens. It depends on
-// no other Custos package.
+// Package security holds Custos's security primitives and HTTP middleware:
+// password hashing and the password policy, the API key format, session
+// tokens, response headers, request IDs, cross-origin protection,
+// authentication and rate limits. It depends on no other Custos package.
 //
 // Passwords are hashed with argon2id and stored as PHC strings
 // ($argon2id$v=19$m=65536,t=3,p=2$<salt>$<hash>). [VerifyPassword] also
@@ -17,6 +18,42 @@
 // Secret values are carried in [Secret], which prints and logs as
 // "[redacted]" so that a stray log line or error message cannot leak them.
 //
-// Not built yet: HTTP middleware (response headers, rate limits, CSRF
-// protection), authentication and role-based access control.
+// # HTTP middleware
+//
+// The middleware is plain func(http.Handler) http.Handler, chained
+// explicitly by the server. Middleware that rejects a request writes the
+// error through an [ErrorWriter] the caller supplies, so that the whole
+// server has one error envelope; [DefaultErrorWriter] writes
+// {"error":{"code":...,"message":...,"request_id":...}}. A typical chain,
+// outermost first:
+//
+//   - [Headers] sets the DESIGN §7 response headers (CSP, X-Frame-Options,
+//     HSTS when serving TLS, ...) before anything else can answer;
+//   - [RequestID] gives each request an ID and keeps or creates its
+//     correlation ID ([RequestIDFrom], [CorrelationIDFrom]);
+//   - [MaxBody] bounds request bodies;
+//   - [CrossOrigin] rejects cross-origin browser requests with unsafe
+//     methods, on top of [http.CrossOriginProtection]; bearer-key requests
+//     are exempt;
+//   - [Authenticate] resolves a bearer API key or the session cookie
+//     through an [Authenticator] and puts the [Principal] in the context;
+//   - [RateLimit] limits requests per key with a [Limiter];
+//   - [Require] guards a route with a permission, answering 401 or 403.
+//
+// [ClientIP] finds the client address, trusting X-Forwarded-For only from
+// the proxies given ([ParseTrustedProxies]). [SetSessionCookie] and
+// [ClearSessionCookie] manage the session cookie.
+//
+// # Rate limits
+//
+// A [Limiter] keeps token buckets (golang.org/x/time/rate) per key: one
+// per [Limit], all of which must allow an event, and an optional global
+// backstop. Its store is bounded, and a key is dropped only once its
+// buckets are full again, so eviction never hands out a fresh burst early.
+// [LimitLogin], [LimitAnonymous] and the other Limit* values are the
+// defaults of DESIGN §7. [WriteRateHeaders] sets X-RateLimit-Limit,
+// X-RateLimit-Remaining, X-RateLimit-Reset and Retry-After.
+//
+// Not built yet: the role-based access control table; [Principal.Allowed]
+// is where an application plugs its own.
 package security

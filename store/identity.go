@@ -111,6 +111,21 @@ type SessionStore interface {
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 }
 
+// SessionUserGetter is an optional capability of a SessionStore: the
+// session of a token hash and its user in one statement, where
+// GetByTokenHash and UserStore.Get take two, so that authenticating a
+// request costs one query. Callers find it by type assertion on the store a
+// Repos returns (repos.Sessions().(store.SessionUserGetter)) and fall back
+// to the two methods; decorators should forward it.
+type SessionUserGetter interface {
+	// GetSessionUser returns what GetByTokenHash and then UserStore.Get of
+	// the session's UserID return, PasswordHash included; ErrNotFound when
+	// either is missing. The session and user are returned as stored,
+	// expired or inactive: what that means is the caller's decision. Inside
+	// a transaction it locks both rows, as the two Gets do.
+	GetSessionUser(ctx context.Context, tokenHash string) (*Session, *User, error)
+}
+
 // APIKey lets a script act as its user, narrowed by Scopes. The key text is
 // cst_<prefix>_<secret>; only the prefix and the SHA-256 of the secret are
 // stored.
@@ -163,4 +178,18 @@ type APIKeyStore interface {
 	TouchLastUsed(ctx context.Context, id string, at time.Time) error
 	Delete(ctx context.Context, id string) error
 	List(ctx context.Context, p ListAPIKeysParams) (*Page[APIKey], error)
+}
+
+// APIKeyUserGetter is an optional capability of an APIKeyStore: the key of
+// a prefix and its user in one statement, where GetByPrefix and
+// UserStore.Get take two. Callers find it by type assertion on the store a
+// Repos returns (repos.APIKeys().(store.APIKeyUserGetter)) and fall back to
+// the two methods; decorators should forward it.
+type APIKeyUserGetter interface {
+	// GetAPIKeyUser returns what GetByPrefix and then UserStore.Get of the
+	// key's UserID return, SecretHash and PasswordHash included;
+	// ErrNotFound when either is missing. The key and user are returned as
+	// stored, revoked, expired or inactive: what that means is the caller's
+	// decision. Inside a transaction it locks both rows, as the two Gets do.
+	GetAPIKeyUser(ctx context.Context, prefix string) (*APIKey, *User, error)
 }

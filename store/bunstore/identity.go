@@ -2,6 +2,8 @@ package bunstore
 
 import (
 	"context"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -205,7 +207,10 @@ func (r *sessionRow) toStore() store.Session {
 
 type sessionRepo struct{ *conn }
 
-var _ store.SessionStore = sessionRepo{}
+var (
+	_ store.SessionStore      = sessionRepo{}
+	_ store.SessionUserGetter = sessionRepo{}
+)
 
 func (r sessionRepo) Create(ctx context.Context, s *store.Session) error {
 	if err := s.Validate(); err != nil {
@@ -232,6 +237,22 @@ func (r sessionRepo) GetByTokenHash(ctx context.Context, tokenHash string) (*sto
 
 func (r sessionRepo) getBy(ctx context.Context, col, v string) (*store.Session, error) {
 	return getOneBy(ctx, r.conn, col, v, (*sessionRow).toStore)
+}
+
+// sessionUserRow is a session with its user, each under its own column
+// prefix: both tables have an id.
+type sessionUserRow struct {
+	Session sessionRow `bun:"embed:s__"`
+	User    userRow    `bun:"embed:u__"`
+}
+
+func (r sessionRepo) GetSessionUser(ctx context.Context, tokenHash string) (*store.Session, *store.User, error) {
+	var row sessionUserRow
+	if err := getWithUser(ctx, r.conn, "sessions", (*sessionRow)(nil), "s__", "token_hash", tokenHash, &row); err != nil {
+		return nil, nil, err
+	}
+	s, u := row.Session.toStore(), row.User.toStore()
+	return &s, &u, nil
 }
 
 func (r sessionRepo) Touch(ctx context.Context, id string, lastSeenAt time.Time) error {
@@ -328,7 +349,10 @@ var apiKeyKeyset = keyset[apiKeyRow]{
 
 type apiKeyRepo struct{ *conn }
 
-var _ store.APIKeyStore = apiKeyRepo{}
+var (
+	_ store.APIKeyStore      = apiKeyRepo{}
+	_ store.APIKeyUserGetter = apiKeyRepo{}
+)
 
 func (r apiKeyRepo) Create(ctx context.Context, k *store.APIKey) error {
 	if err := k.Validate(); err != nil {
@@ -359,6 +383,21 @@ func (r apiKeyRepo) GetByPrefix(ctx context.Context, prefix string) (*store.APIK
 
 func (r apiKeyRepo) getBy(ctx context.Context, col, v string) (*store.APIKey, error) {
 	return getOneBy(ctx, r.conn, col, v, (*apiKeyRow).toStore)
+}
+
+// apiKeyUserRow is a key with its user, each under its own column prefix.
+type apiKeyUserRow struct {
+	Key  apiKeyRow `bun:"embed:k__"`
+	User userRow   `bun:"embed:u__"`
+}
+
+func (r apiKeyRepo) GetAPIKeyUser(ctx context.Context, prefix string) (*store.APIKey, *store.User, error) {
+	var row apiKeyUserRow
+	if err := getWithUser(ctx, r.conn, "api_keys", (*apiKeyRow)(nil), "k__", "prefix", prefix, &row); err != nil {
+		return nil, nil, err
+	}
+	k, u := row.Key.toStore(), row.User.toStore()
+	return &k, &u, nil
 }
 
 func (r apiKeyRepo) Update(ctx context.Context, k *store.APIKey) error {
@@ -397,4 +436,31 @@ func (r apiKeyRepo) List(ctx context.Context, p store.ListAPIKeysParams) (*store
 		q = q.Where("revoked_at IS NULL")
 	}
 	return listPage(ctx, q, apiKeyKeyset, p.PageParams, (*apiKeyRow).toStore)
+}
+
+// getWithUser scans into dest, in one statement, the row of table whose
+// col equals v, joined with the row of the user its user_id names: the
+// columns of model (the table's row type) under prefix, those of userRow
+// under u__. No row, or no user, is store.ErrNotFound. Inside a
+// transaction it locks both rows, as getOneBy does one; a value with a NUL
+// character matches nothing.
+func getWithUser(ctx context.Context, c *conn, table string, model any, prefix, col, v string, dest any) error {
+	if v == "" || strings.IndexByte(v, 0) >= 0 {
+		return store.ErrNotFound
+	}
+	q := c.r.NewSelect().TableExpr("? AS t", bun.Ident(table)).
+		Join("JOIN users AS u ON u.id = t.user_id")
+	q = prefixedColumns(q, "t", prefix, model)
+	q = prefixedColumns(q, "u", "u__", (*userRow)(nil))
+	q = c.forUpdate(q.Where("t.? = ?", bun.Ident(col), v).Limit(1))
+	return mapErr(q.Scan(ctx, dest))
+}
+
+// prefixedColumns selects every column of model from the table of alias,
+// each as prefix + its name.
+func prefixedColumns(q *bun.SelectQuery, alias, prefix string, model any) *bun.SelectQuery {
+	for _, f := range q.Dialect().Tables().Get(reflect.TypeOf(model).Elem()).Fields {
+		q = q.ColumnExpr("?.? AS ?", bun.Ident(alias), bun.Ident(f.Name), bun.Ident(prefix+f.Name))
+	}
+	return q
 }
