@@ -175,6 +175,9 @@ type route struct {
 	// public routes need no authentication: login, the probes, the OpenAPI
 	// document, and the ping URLs (their token is the credential).
 	public bool
+	// anyCaller routes are open to every authenticated caller, whatever its
+	// role or key scopes (who am I, sign out); perm documents the matrix row.
+	anyCaller bool
 	// resource names what a store.ErrNotFound means: "job" → job_not_found.
 	resource string
 	limit    limitClass
@@ -195,6 +198,9 @@ type route struct {
 	// with resp set too, the route also answers in JSON.
 	rawResp string
 	query   []queryParam
+	// errors are statuses the route answers with beyond those its shape
+	// implies (a 401 from a public login, say), for the OpenAPI document.
+	errors  []int
 	maxBody int64
 	h       handlerFunc
 }
@@ -253,6 +259,8 @@ func (a *API) checkRoutes() error {
 			return fmt.Errorf("httpapi: route %s has no handler", key)
 		case !rt.public && !rt.perm.Valid():
 			return fmt.Errorf("httpapi: route %s has no valid permission and is not public", key)
+		case rt.anyCaller && rt.public:
+			return fmt.Errorf("httpapi: route %s cannot be public and for any caller", key)
 		case rt.public && rt.perm != "":
 			return fmt.Errorf("httpapi: route %s is public but names a permission", key)
 		case rt.status == 0:
@@ -274,7 +282,10 @@ func (a *API) chain(rt *route, crossOrigin func(http.Handler) http.Handler) http
 			a.writeError(w, r, err)
 		}
 	})
-	if !rt.public {
+	switch {
+	case rt.anyCaller:
+		h = a.requireCaller(h)
+	case !rt.public:
 		h = security.Require(string(rt.perm), a.errorWriter)(h)
 	}
 	h = a.rateLimit(rt, h)
@@ -288,6 +299,18 @@ func (a *API) chain(rt *route, crossOrigin func(http.Handler) http.Handler) http
 	h = crossOrigin(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
+	})
+}
+
+// requireCaller lets any authenticated caller through: 401 otherwise.
+func (a *API) requireCaller(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := security.PrincipalFrom(r.Context()); !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="custos"`)
+			a.errorWriter(w, r, http.StatusUnauthorized, "unauthenticated", "authentication required")
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -142,7 +142,9 @@ func (a *API) status(r *http.Request, err error) (int, ErrorBody) {
 	}
 	if errors.Is(err, store.ErrForeignKey) {
 		b := ErrorBody{Code: "in_use", Message: "other resources refer to it, or it refers to one that does not exist"}
-		if errors.As(err, &ce) && ce.Field != "" {
+		// On a write that names a row, the named row is missing; on a delete,
+		// rows refer to the one going away.
+		if errors.As(err, &ce) && ce.Field != "" && r.Method != http.MethodDelete {
 			return http.StatusBadRequest, ErrorBody{
 				Code:    "invalid_input",
 				Message: "invalid input: " + ce.Field + ": does not exist",

@@ -124,7 +124,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			mismatches = append(mismatches, fmt.Sprintf("%s %s: not in the test's wantPermission table; add it with the permission DESIGN §7 gives it", rt.method, rt.path))
 			continue
 		}
-		if want != string(rt.perm) || (want == "" && !rt.public) {
+		if want == "authenticated" {
+			if !rt.anyCaller {
+				mismatches = append(mismatches, fmt.Sprintf("%s %s: should be open to every authenticated caller", rt.method, rt.path))
+				continue
+			}
+		} else if rt.anyCaller || want != string(rt.perm) || (want == "" && !rt.public) {
 			mismatches = append(mismatches, fmt.Sprintf("%s %s: route requires %q, DESIGN §7 wants %q", rt.method, rt.path, rt.perm, want))
 			continue
 		}
@@ -151,7 +156,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if res.Code == http.StatusUnauthorized {
 					continue
 				}
-			case pc.allowed(rt.perm):
+			case rt.anyCaller || pc.allowed(rt.perm):
 				expect = "neither 401 nor 403"
 				if res.Code != http.StatusUnauthorized && res.Code != http.StatusForbidden {
 					continue
@@ -191,7 +196,8 @@ func TestRouteTableRefusesUndecidedRoutes(t *testing.T) {
 }
 
 // wantPermission is the permission DESIGN §7 gives each route; "" marks
-// the routes that are public by design. A route missing here fails
+// the routes that are public by design, "authenticated" those open to every
+// signed-in user and every key. A route missing here fails
 // TestAuthorizationMatrix.
 var wantPermission = map[string]string{
 	"GET /healthz":             "",
@@ -241,4 +247,26 @@ var wantPermission = map[string]string{
 	"GET /api/v1/audit":         "audit.read",
 	"GET /api/v1/audit/export":  "audit.read",
 	"POST /api/v1/audit/verify": "audit.read",
+	// Identity: signing in is public; who-am-I and signing out are for every
+	// caller; one's own password and keys need "self"; users and settings
+	// changes are admins'; auditors read settings.
+	"POST /api/v1/auth/login":           "",
+	"POST /api/v1/auth/logout":          "authenticated",
+	"GET /api/v1/auth/me":               "authenticated",
+	"POST /api/v1/auth/password":        "self",
+	"GET /api/v1/users":                 "admin",
+	"POST /api/v1/users":                "admin",
+	"GET /api/v1/users/{id}":            "admin",
+	"PATCH /api/v1/users/{id}":          "admin",
+	"DELETE /api/v1/users/{id}":         "admin",
+	"POST /api/v1/users/{id}/password":  "admin",
+	"GET /api/v1/api-keys":              "self",
+	"POST /api/v1/api-keys":             "self",
+	"GET /api/v1/api-keys/{id}":         "self",
+	"DELETE /api/v1/api-keys/{id}":      "self",
+	"POST /api/v1/api-keys/{id}/revoke": "self",
+	"GET /api/v1/settings":              "settings.read",
+	"GET /api/v1/settings/{key}":        "settings.read",
+	"PUT /api/v1/settings/{key}":        "admin",
+	"DELETE /api/v1/settings/{key}":     "admin",
 }

@@ -98,6 +98,11 @@ func errorStatuses(rt *route) []int {
 	if rt.limit != limitNone {
 		out = append(out, http.StatusTooManyRequests)
 	}
+	for _, st := range rt.errors {
+		if !slices.Contains(out, st) {
+			out = append(out, st)
+		}
+	}
 	slices.Sort(out)
 	return out
 }
@@ -110,6 +115,8 @@ func (g *schemaGen) operation(rt *route) map[string]any {
 	}
 	if rt.public {
 		op["security"] = []any{}
+	} else if rt.anyCaller {
+		op["x-permission"] = "authenticated"
 	} else {
 		op["x-permission"] = string(rt.perm)
 	}
