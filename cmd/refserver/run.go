@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -106,6 +107,31 @@ func parseFlags(fs *flag.FlagSet, args []string) int {
 	default:
 		return exitUsage
 	}
+}
+
+// parseAction parses args into fs, takes the first argument as the action,
+// which must be one of actions, and parses the flags after it: flags may
+// come before or after the action. It returns the action, or "" and the
+// exit code to stop with.
+func parseAction(fs *flag.FlagSet, args []string, actions ...string) (string, int) {
+	if code := parseFlags(fs, args); code >= 0 {
+		return "", code
+	}
+	want := strings.Join(actions, ", ")
+	if fs.NArg() == 0 {
+		return "", usageErr(fs, "missing action: %s", want)
+	}
+	action := fs.Arg(0)
+	if !slices.Contains(actions, action) {
+		return "", usageErr(fs, "unknown action %q: want %s", action, want)
+	}
+	if code := parseFlags(fs, fs.Args()[1:]); code >= 0 {
+		return "", code
+	}
+	if fs.NArg() > 0 {
+		return "", usageErr(fs, "unexpected argument %q", fs.Arg(0))
+	}
+	return action, -1
 }
 
 // usageErr prints msg and fs's usage to fs's output and returns exitUsage.
