@@ -25,9 +25,18 @@ const (
 
 // Environment variables read by refserver; a flag wins over its variable.
 const (
-	envAddr     = "CUSTOS_ADDR"
-	envDB       = "CUSTOS_DB"
-	envLogLevel = "CUSTOS_LOG_LEVEL"
+	envAddr           = "CUSTOS_ADDR"
+	envDB             = "CUSTOS_DB"
+	envLogLevel       = "CUSTOS_LOG_LEVEL"
+	envTrustedProxies = "CUSTOS_TRUSTED_PROXIES"
+	envTrustedOrigins = "CUSTOS_TRUSTED_ORIGINS"
+	envBaseURL        = "CUSTOS_BASE_URL"
+	envTLSCert        = "CUSTOS_TLS_CERT"
+	envTLSKey         = "CUSTOS_TLS_KEY"
+	envBehindTLS      = "CUSTOS_BEHIND_TLS"
+	// envAdminPassword is the password of the admin user serve creates on
+	// first start; without it serve generates one and prints it once.
+	envAdminPassword = "CUSTOS_ADMIN_PASSWORD"
 )
 
 // Defaults used when neither a flag nor an environment variable is set.
@@ -39,15 +48,24 @@ const (
 const usageText = `Usage: refserver <command> [flags]
 
 Commands:
-  serve                          run the HTTP server (migrates the database first)
+  serve                          run the HTTP server (migrates the database first and,
+                                 when it has no user, creates the admin user)
   migrate up|down|status|unlock  manage the database schema
   help [command]                 show this help, or a command's flags
 
 Environment (a flag wins over its variable):
-  CUSTOS_ADDR       listen address (default 127.0.0.1:8080)
-  CUSTOS_DB         database: sqlite:PATH, postgres://user:pass@host:5432/db?sslmode=disable
-                    or mysql://user:pass@host:3306/db (default sqlite:custos.db)
-  CUSTOS_LOG_LEVEL  debug, info, warn or error (default info)
+  CUSTOS_ADDR             listen address (default 127.0.0.1:8080)
+  CUSTOS_DB               database: sqlite:PATH, postgres://user:pass@host:5432/db?sslmode=disable
+                          or mysql://user:pass@host:3306/db (default sqlite:custos.db)
+  CUSTOS_LOG_LEVEL        debug, info, warn or error (default info)
+  CUSTOS_BASE_URL         public URL of the server, for ping URLs (default: from each request)
+  CUSTOS_TRUSTED_PROXIES  comma-separated CIDRs or IPs whose X-Forwarded-For is believed
+  CUSTOS_TRUSTED_ORIGINS  comma-separated extra origins allowed to post with a session cookie
+  CUSTOS_TLS_CERT         TLS certificate file (PEM); serve HTTPS with CUSTOS_TLS_KEY
+  CUSTOS_TLS_KEY          TLS private key file (PEM)
+  CUSTOS_BEHIND_TLS       true when a TLS proxy sits in front: Secure cookies and HSTS
+  CUSTOS_ADMIN_PASSWORD   password of the admin user serve creates on first start
+                          (default: a generated one, printed once on stdout)
 
 Exit codes: 0 success, 1 failure, 2 usage error.
 `
@@ -57,7 +75,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.
 type getenvFunc func(string) string
 
 // run executes the command line args and returns the process exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv getenvFunc) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageText)
 		return exitUsage
@@ -76,23 +94,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv ge
 }
 
 func cmdHelp(args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
-	switch {
-	case len(args) == 0:
+	if len(args) == 0 {
 		fmt.Fprint(stdout, usageText)
 		return exitOK
-	case len(args) == 1 && args[0] == "serve":
-		fs, _ := serveFlags(getenv)
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return exitOK
-	case len(args) == 1 && args[0] == "migrate":
-		fs, _ := migrateFlags(getenv)
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return exitOK
 	}
-	fmt.Fprintf(stderr, "refserver: help: unknown command %q\n\n%s", strings.Join(args, " "), usageText)
-	return exitUsage
+	var fs *flag.FlagSet
+	if len(args) == 1 {
+		switch args[0] {
+		case "serve":
+			fs, _ = serveFlags(getenv)
+		case "migrate":
+			fs, _ = migrateFlags(getenv)
+		}
+	}
+	if fs == nil {
+		fmt.Fprintf(stderr, "refserver: help: unknown command %q\n\n%s", strings.Join(args, " "), usageText)
+		return exitUsage
+	}
+	fs.SetOutput(stdout)
+	fs.Usage()
+	return exitOK
 }
 
 // parseFlags parses args into fs, which reports errors and usage on its
