@@ -7,6 +7,9 @@
 //	                [--trusted-proxies CIDRS] [--trusted-origins ORIGINS]
 //	                [--tls-cert FILE --tls-key FILE] [--behind-tls]
 //	refserver migrate up|down|status|unlock [--db DSN]
+//	refserver user add --username USER --role ROLE [--email EMAIL] [--full-name NAME] [--db DSN]
+//	refserver apikey create --user USER --name NAME --scopes SCOPE[,SCOPE] [--job JOB] [--expires-in DURATION] [--db DSN]
+//	refserver audit verify [--db DSN]
 //	refserver help [COMMAND]
 //
 // Configuration comes from flags and CUSTOS_* environment variables; a flag
@@ -22,6 +25,7 @@
 //	CUSTOS_TLS_CERT, CUSTOS_TLS_KEY  serve HTTPS with this certificate
 //	CUSTOS_BEHIND_TLS       a TLS proxy sits in front: Secure cookies and HSTS
 //	CUSTOS_ADMIN_PASSWORD   password of the admin user serve creates on first start
+//	CUSTOS_USER_PASSWORD    password of 'user add' (otherwise read from stdin)
 //
 // serve opens the database, applies pending migrations and, when the
 // database has no user, creates the user admin with CUSTOS_ADMIN_PASSWORD or

@@ -37,6 +37,10 @@ const (
 	// envAdminPassword is the password of the admin user serve creates on
 	// first start; without it serve generates one and prints it once.
 	envAdminPassword = "CUSTOS_ADMIN_PASSWORD"
+	// envUserPassword is the password of 'user add'; without it the
+	// password is read from stdin. Never a flag: flags land in shell
+	// history and in ps output.
+	envUserPassword = "CUSTOS_USER_PASSWORD"
 )
 
 // Defaults used when neither a flag nor an environment variable is set.
@@ -51,6 +55,9 @@ Commands:
   serve                          run the HTTP server (migrates the database first and,
                                  when it has no user, creates the admin user)
   migrate up|down|status|unlock  manage the database schema
+  user add                       add a user; prints its ID
+  apikey create                  create an API key; prints the key once
+  audit verify                   check the hash chain of the audit log
   help [command]                 show this help, or a command's flags
 
 Environment (a flag wins over its variable):
@@ -66,6 +73,7 @@ Environment (a flag wins over its variable):
   CUSTOS_BEHIND_TLS       true when a TLS proxy sits in front: Secure cookies and HSTS
   CUSTOS_ADMIN_PASSWORD   password of the admin user serve creates on first start
                           (default: a generated one, printed once on stdout)
+  CUSTOS_USER_PASSWORD    password of 'user add' (default: one line read from stdin)
 
 Exit codes: 0 success, 1 failure, 2 usage error.
 `
@@ -85,6 +93,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdServe(ctx, rest, stdout, stderr, getenv)
 	case "migrate":
 		return cmdMigrate(ctx, rest, stdout, stderr, getenv)
+	case "user":
+		return cmdUser(ctx, rest, stdin, stdout, stderr, getenv)
+	case "apikey":
+		return cmdAPIKey(ctx, rest, stdout, stderr, getenv)
+	case "audit":
+		return cmdAudit(ctx, rest, stdout, stderr, getenv)
 	case "help", "-h", "-help", "--help":
 		return cmdHelp(rest, stdout, stderr, getenv)
 	default:
@@ -105,6 +119,12 @@ func cmdHelp(args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
 			fs, _ = serveFlags(getenv)
 		case "migrate":
 			fs, _ = migrateFlags(getenv)
+		case "user":
+			fs, _ = userAddFlags(getenv)
+		case "apikey":
+			fs, _ = apiKeyCreateFlags(getenv)
+		case "audit":
+			fs, _ = auditFlags(getenv)
 		}
 	}
 	if fs == nil {

@@ -81,6 +81,23 @@ func TestUsageErrorsExitTwoWithUsage(t *testing.T) {
 		{"MigrateUnknownAction", []string{"migrate", "sideways"}, `unknown action "sideways"`},
 		{"MigrateUnknownFlagAfterAction", []string{"migrate", "up", "--force"}, "flag provided but not defined: -force"},
 		{"MigrateTwoActions", []string{"migrate", "up", "down"}, `unexpected argument "down"`},
+		{"UserWithoutAction", []string{"user"}, "missing action: add"},
+		{"UserUnknownAction", []string{"user", "remove"}, `unknown action "remove": want add`},
+		{"UserAddWithoutUsername", []string{"user", "add", "--role", "admin"}, "--username is required"},
+		{"UserAddWithoutRole", []string{"user", "add", "--username", "alice"}, "--role is required"},
+		{"UserAddUnknownRole", []string{"user", "add", "--username", "alice", "--role", "root"}, `--role "root": want admin, operator, viewer, auditor`},
+		{"UserAddPasswordFlag", []string{"user", "add", "--username", "alice", "--role", "admin", "--password", "x"}, "flag provided but not defined: -password"},
+		{"APIKeyWithoutAction", []string{"apikey"}, "missing action: create"},
+		{"APIKeyUnknownAction", []string{"apikey", "revoke"}, `unknown action "revoke"`},
+		{"APIKeyWithoutUser", []string{"apikey", "create", "--name", "n", "--scopes", "ingest"}, "--user is required"},
+		{"APIKeyWithoutName", []string{"apikey", "create", "--user", "u", "--scopes", "ingest"}, "--name is required"},
+		{"APIKeyWithoutScopes", []string{"apikey", "create", "--user", "u", "--name", "n"}, "--scopes is required"},
+		{"APIKeyUnknownScope", []string{"apikey", "create", "--user", "u", "--name", "n", "--scopes", "ingest,everything"}, `--scopes: unknown scope "everything"`},
+		{"APIKeyEmptyScope", []string{"apikey", "create", "--user", "u", "--name", "n", "--scopes", "ingest,"}, `--scopes: unknown scope ""`},
+		{"APIKeyBadExpiry", []string{"apikey", "create", "--user", "u", "--name", "n", "--scopes", "ingest", "--expires-in", "30d"}, `invalid value "30d" for flag -expires-in`},
+		{"APIKeyNegativeExpiry", []string{"apikey", "create", "--user", "u", "--name", "n", "--scopes", "ingest", "--expires-in", "-1h"}, "--expires-in -1h0m0s: must be positive"},
+		{"AuditWithoutAction", []string{"audit"}, "missing action: verify"},
+		{"AuditExtraArgument", []string{"audit", "verify", "now"}, `unexpected argument "now"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,12 +118,15 @@ func TestHelpPrintsUsageToStdout(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"Help", []string{"help"}, []string{"serve", "migrate up|down|status|unlock",
+		{"Help", []string{"help"}, []string{"serve", "migrate up|down|status|unlock", "user add", "apikey create", "audit verify",
 			envAddr, envDB, envLogLevel, envBaseURL, envTrustedProxies, envTrustedOrigins, envTLSCert, envTLSKey, envBehindTLS,
-			envAdminPassword, dbopen.DSNDefault, addrDefault}},
+			envAdminPassword, envUserPassword, dbopen.DSNDefault, addrDefault}},
 		{"HelpServe", []string{"help", "serve"}, []string{"--addr", "-addr", "-db", "-log-level", "-base-url", "-trusted-proxies",
 			"-trusted-origins", "-tls-cert", "-tls-key", "-behind-tls", envAdminPassword}},
 		{"HelpMigrate", []string{"help", "migrate"}, []string{"up|down|status|unlock", "-db"}},
+		{"HelpUser", []string{"help", "user"}, []string{"user add", "-username", "-role", "-email", "-full-name", "-db", envUserPassword}},
+		{"HelpAPIKey", []string{"help", "apikey"}, []string{"apikey create", "-user", "-name", "-scopes", "-job", "-expires-in", "-db"}},
+		{"HelpAudit", []string{"help", "audit"}, []string{"audit verify", "-db"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,7 +142,8 @@ func TestHelpPrintsUsageToStdout(t *testing.T) {
 
 func TestHelpFlagExitsZero(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"serve", "-h"}, {"migrate", "--help"}, {"migrate", "status", "-h"}} {
+	for _, args := range [][]string{{"serve", "-h"}, {"migrate", "--help"}, {"migrate", "status", "-h"},
+		{"user", "add", "-h"}, {"apikey", "--help"}, {"audit", "verify", "-h"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
 			r := runCmd(t, nil, args...)
