@@ -36,34 +36,16 @@ Flags:
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
 	fs, resolve := migrateFlags(getenv)
 	fs.SetOutput(stderr)
-	// Flags may come before or after the action: parse, take the action,
-	// parse the rest.
-	if code := parseFlags(fs, args); code >= 0 {
+	action, code := parseAction(fs, args, "up", "down", "status", "unlock")
+	if code >= 0 {
 		return code
 	}
-	if fs.NArg() == 0 {
-		return usageErr(fs, "missing action: up, down, status or unlock")
-	}
-	action := fs.Arg(0)
-	var do func(context.Context, *bun.DB, io.Writer) error
-	switch action {
-	case "up":
-		do = migrateUp
-	case "down":
-		do = migrateDown
-	case "status":
-		do = migrateStatus
-	case "unlock":
-		do = migrateUnlock
-	default:
-		return usageErr(fs, "unknown action %q: want up, down, status or unlock", action)
-	}
-	if code := parseFlags(fs, fs.Args()[1:]); code >= 0 {
-		return code
-	}
-	if fs.NArg() > 0 {
-		return usageErr(fs, "unexpected argument %q", fs.Arg(0))
-	}
+	do := map[string]func(context.Context, *bun.DB, io.Writer) error{
+		"up":     migrateUp,
+		"down":   migrateDown,
+		"status": migrateStatus,
+		"unlock": migrateUnlock,
+	}[action]
 
 	dsn := resolve()
 	if err := withDB(ctx, dsn, stdout, do); err != nil {

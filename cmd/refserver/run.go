@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -24,9 +25,22 @@ const (
 
 // Environment variables read by refserver; a flag wins over its variable.
 const (
-	envAddr     = "CUSTOS_ADDR"
-	envDB       = "CUSTOS_DB"
-	envLogLevel = "CUSTOS_LOG_LEVEL"
+	envAddr           = "CUSTOS_ADDR"
+	envDB             = "CUSTOS_DB"
+	envLogLevel       = "CUSTOS_LOG_LEVEL"
+	envTrustedProxies = "CUSTOS_TRUSTED_PROXIES"
+	envTrustedOrigins = "CUSTOS_TRUSTED_ORIGINS"
+	envBaseURL        = "CUSTOS_BASE_URL"
+	envTLSCert        = "CUSTOS_TLS_CERT"
+	envTLSKey         = "CUSTOS_TLS_KEY"
+	envBehindTLS      = "CUSTOS_BEHIND_TLS"
+	// envAdminPassword is the password of the admin user serve creates on
+	// first start; without it serve generates one and prints it once.
+	envAdminPassword = "CUSTOS_ADMIN_PASSWORD"
+	// envUserPassword is the password of 'user add'; without it the
+	// password is read from stdin. Never a flag: flags land in shell
+	// history and in ps output.
+	envUserPassword = "CUSTOS_USER_PASSWORD"
 )
 
 // Defaults used when neither a flag nor an environment variable is set.
@@ -38,15 +52,28 @@ const (
 const usageText = `Usage: refserver <command> [flags]
 
 Commands:
-  serve                          run the HTTP server (migrates the database first)
+  serve                          run the HTTP server (migrates the database first and,
+                                 when it has no user, creates the admin user)
   migrate up|down|status|unlock  manage the database schema
+  user add                       add a user; prints its ID
+  apikey create                  create an API key; prints the key once
+  audit verify                   check the hash chain of the audit log
   help [command]                 show this help, or a command's flags
 
 Environment (a flag wins over its variable):
-  CUSTOS_ADDR       listen address (default 127.0.0.1:8080)
-  CUSTOS_DB         database: sqlite:PATH, postgres://user:pass@host:5432/db?sslmode=disable
-                    or mysql://user:pass@host:3306/db (default sqlite:custos.db)
-  CUSTOS_LOG_LEVEL  debug, info, warn or error (default info)
+  CUSTOS_ADDR             listen address (default 127.0.0.1:8080)
+  CUSTOS_DB               database: sqlite:PATH, postgres://user:pass@host:5432/db?sslmode=disable
+                          or mysql://user:pass@host:3306/db (default sqlite:custos.db)
+  CUSTOS_LOG_LEVEL        debug, info, warn or error (default info)
+  CUSTOS_BASE_URL         public URL of the server, for ping URLs (default: from each request)
+  CUSTOS_TRUSTED_PROXIES  comma-separated CIDRs or IPs whose X-Forwarded-For is believed
+  CUSTOS_TRUSTED_ORIGINS  comma-separated extra origins allowed to post with a session cookie
+  CUSTOS_TLS_CERT         TLS certificate file (PEM); serve HTTPS with CUSTOS_TLS_KEY
+  CUSTOS_TLS_KEY          TLS private key file (PEM)
+  CUSTOS_BEHIND_TLS       true when a TLS proxy sits in front: Secure cookies and HSTS
+  CUSTOS_ADMIN_PASSWORD   password of the admin user serve creates on first start
+                          (default: a generated one, printed once on stdout)
+  CUSTOS_USER_PASSWORD    password of 'user add' (default: one line read from stdin)
 
 Exit codes: 0 success, 1 failure, 2 usage error.
 `
@@ -56,7 +83,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.
 type getenvFunc func(string) string
 
 // run executes the command line args and returns the process exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv getenvFunc) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageText)
 		return exitUsage
@@ -66,6 +93,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv ge
 		return cmdServe(ctx, rest, stdout, stderr, getenv)
 	case "migrate":
 		return cmdMigrate(ctx, rest, stdout, stderr, getenv)
+	case "user":
+		return cmdUser(ctx, rest, stdin, stdout, stderr, getenv)
+	case "apikey":
+		return cmdAPIKey(ctx, rest, stdout, stderr, getenv)
+	case "audit":
+		return cmdAudit(ctx, rest, stdout, stderr, getenv)
 	case "help", "-h", "-help", "--help":
 		return cmdHelp(rest, stdout, stderr, getenv)
 	default:
@@ -75,23 +108,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv ge
 }
 
 func cmdHelp(args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
-	switch {
-	case len(args) == 0:
+	if len(args) == 0 {
 		fmt.Fprint(stdout, usageText)
 		return exitOK
-	case len(args) == 1 && args[0] == "serve":
-		fs, _ := serveFlags(getenv)
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return exitOK
-	case len(args) == 1 && args[0] == "migrate":
-		fs, _ := migrateFlags(getenv)
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return exitOK
 	}
-	fmt.Fprintf(stderr, "refserver: help: unknown command %q\n\n%s", strings.Join(args, " "), usageText)
-	return exitUsage
+	var fs *flag.FlagSet
+	if len(args) == 1 {
+		switch args[0] {
+		case "serve":
+			fs, _ = serveFlags(getenv)
+		case "migrate":
+			fs, _ = migrateFlags(getenv)
+		case "user":
+			fs, _ = userAddFlags(getenv)
+		case "apikey":
+			fs, _ = apiKeyCreateFlags(getenv)
+		case "audit":
+			fs, _ = auditFlags(getenv)
+		}
+	}
+	if fs == nil {
+		fmt.Fprintf(stderr, "refserver: help: unknown command %q\n\n%s", strings.Join(args, " "), usageText)
+		return exitUsage
+	}
+	fs.SetOutput(stdout)
+	fs.Usage()
+	return exitOK
 }
 
 // parseFlags parses args into fs, which reports errors and usage on its
@@ -106,6 +148,31 @@ func parseFlags(fs *flag.FlagSet, args []string) int {
 	default:
 		return exitUsage
 	}
+}
+
+// parseAction parses args into fs, takes the first argument as the action,
+// which must be one of actions, and parses the flags after it: flags may
+// come before or after the action. It returns the action, or "" and the
+// exit code to stop with.
+func parseAction(fs *flag.FlagSet, args []string, actions ...string) (string, int) {
+	if code := parseFlags(fs, args); code >= 0 {
+		return "", code
+	}
+	want := strings.Join(actions, ", ")
+	if fs.NArg() == 0 {
+		return "", usageErr(fs, "missing action: %s", want)
+	}
+	action := fs.Arg(0)
+	if !slices.Contains(actions, action) {
+		return "", usageErr(fs, "unknown action %q: want %s", action, want)
+	}
+	if code := parseFlags(fs, fs.Args()[1:]); code >= 0 {
+		return "", code
+	}
+	if fs.NArg() > 0 {
+		return "", usageErr(fs, "unexpected argument %q", fs.Arg(0))
+	}
+	return action, -1
 }
 
 // usageErr prints msg and fs's usage to fs's output and returns exitUsage.

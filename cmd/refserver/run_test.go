@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,12 +21,41 @@ type result struct {
 	stderr string
 }
 
-// runCmd runs refserver in-process with env as its whole environment.
+// runCmd runs refserver in-process with env as its whole environment and
+// an empty stdin.
 func runCmd(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
+	return runCmdIn(t, env, "", args...)
+}
+
+// runCmdIn runs refserver in-process with stdin as its standard input.
+func runCmdIn(t *testing.T, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, &stdout, &stderr, envFunc(env))
+	code := run(context.Background(), args, strings.NewReader(stdin), &stdout, &stderr, envFunc(env))
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newJSONLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 func envFunc(env map[string]string) getenvFunc {
@@ -43,11 +74,30 @@ func TestUsageErrorsExitTwoWithUsage(t *testing.T) {
 		{"HelpForUnknownCommand", []string{"help", "frobnicate"}, `unknown command "frobnicate"`},
 		{"ServeUnknownFlag", []string{"serve", "--port", "80"}, "flag provided but not defined: -port"},
 		{"ServeExtraArgument", []string{"serve", "now"}, `unexpected argument "now"`},
-		{"ServeBadLogLevel", []string{"serve", "--log-level", "loud"}, `log level "loud"`},
+		{"ServeBadLogLevel", []string{"serve", "--log-level", "loud"}, `--log-level (CUSTOS_LOG_LEVEL): log level "loud"`},
+		{"ServeBadAddr", []string{"serve", "--addr", "localhost"}, `--addr (CUSTOS_ADDR) "localhost": want host:port`},
+		{"ServeBadBehindTLS", []string{"serve", "--behind-tls=maybe"}, `invalid boolean value "maybe" for -behind-tls`},
 		{"MigrateWithoutAction", []string{"migrate"}, "missing action"},
 		{"MigrateUnknownAction", []string{"migrate", "sideways"}, `unknown action "sideways"`},
 		{"MigrateUnknownFlagAfterAction", []string{"migrate", "up", "--force"}, "flag provided but not defined: -force"},
 		{"MigrateTwoActions", []string{"migrate", "up", "down"}, `unexpected argument "down"`},
+		{"UserWithoutAction", []string{"user"}, "missing action: add"},
+		{"UserUnknownAction", []string{"user", "remove"}, `unknown action "remove": want add`},
+		{"UserAddWithoutUsername", []string{"user", "add", "--role", "admin"}, "--username is required"},
+		{"UserAddWithoutRole", []string{"user", "add", "--username", "alice"}, "--role is required"},
+		{"UserAddUnknownRole", []string{"user", "add", "--username", "alice", "--role", "root"}, `--role "root": want admin, operator, viewer, auditor`},
+		{"UserAddPasswordFlag", []string{"user", "add", "--username", "alice", "--role", "admin", "--password", "x"}, "flag provided but not defined: -password"},
+		{"APIKeyWithoutAction", []string{"apikey"}, "missing action: create"},
+		{"APIKeyUnknownAction", []string{"apikey", "revoke"}, `unknown action "revoke"`},
+		{"APIKeyWithoutUser", []string{"apikey", "create", "--name", "n", "--scopes", "ingest"}, "--user is required"},
+		{"APIKeyWithoutName", []string{"apikey", "create", "--user", "u", "--scopes", "ingest"}, "--name is required"},
+		{"APIKeyWithoutScopes", []string{"apikey", "create", "--user", "u", "--name", "n"}, "--scopes is required"},
+		{"APIKeyUnknownScope", []string{"apikey", "create", "--user", "u", "--name", "n", "--scopes", "ingest,everything"}, `--scopes: unknown scope "everything"`},
+		{"APIKeyEmptyScope", []string{"apikey", "create", "--user", "u", "--name", "n", "--scopes", "ingest,"}, `--scopes: unknown scope ""`},
+		{"APIKeyBadExpiry", []string{"apikey", "create", "--user", "u", "--name", "n", "--scopes", "ingest", "--expires-in", "30d"}, `invalid value "30d" for flag -expires-in`},
+		{"APIKeyNegativeExpiry", []string{"apikey", "create", "--user", "u", "--name", "n", "--scopes", "ingest", "--expires-in", "-1h"}, "--expires-in -1h0m0s: must be positive"},
+		{"AuditWithoutAction", []string{"audit"}, "missing action: verify"},
+		{"AuditExtraArgument", []string{"audit", "verify", "now"}, `unexpected argument "now"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,9 +118,15 @@ func TestHelpPrintsUsageToStdout(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"Help", []string{"help"}, []string{"serve", "migrate up|down|status|unlock", envAddr, envDB, envLogLevel, dbopen.DSNDefault, addrDefault}},
-		{"HelpServe", []string{"help", "serve"}, []string{"--addr", "-addr", "-db", "-log-level"}},
+		{"Help", []string{"help"}, []string{"serve", "migrate up|down|status|unlock", "user add", "apikey create", "audit verify",
+			envAddr, envDB, envLogLevel, envBaseURL, envTrustedProxies, envTrustedOrigins, envTLSCert, envTLSKey, envBehindTLS,
+			envAdminPassword, envUserPassword, dbopen.DSNDefault, addrDefault}},
+		{"HelpServe", []string{"help", "serve"}, []string{"--addr", "-addr", "-db", "-log-level", "-base-url", "-trusted-proxies",
+			"-trusted-origins", "-tls-cert", "-tls-key", "-behind-tls", envAdminPassword}},
 		{"HelpMigrate", []string{"help", "migrate"}, []string{"up|down|status|unlock", "-db"}},
+		{"HelpUser", []string{"help", "user"}, []string{"user add", "-username", "-role", "-email", "-full-name", "-db", envUserPassword}},
+		{"HelpAPIKey", []string{"help", "apikey"}, []string{"apikey create", "-user", "-name", "-scopes", "-job", "-expires-in", "-db"}},
+		{"HelpAudit", []string{"help", "audit"}, []string{"audit verify", "-db"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,42 +142,13 @@ func TestHelpPrintsUsageToStdout(t *testing.T) {
 
 func TestHelpFlagExitsZero(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"serve", "-h"}, {"migrate", "--help"}, {"migrate", "status", "-h"}} {
+	for _, args := range [][]string{{"serve", "-h"}, {"migrate", "--help"}, {"migrate", "status", "-h"},
+		{"user", "add", "-h"}, {"apikey", "--help"}, {"audit", "verify", "-h"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
 			r := runCmd(t, nil, args...)
 			require.Equal(t, exitOK, r.code)
 			require.Contains(t, r.stderr, "Usage: refserver "+args[0])
-		})
-	}
-}
-
-func TestServeConfigFlagsWinOverEnvironment(t *testing.T) {
-	t.Parallel()
-	env := map[string]string{envAddr: "0.0.0.0:9000", envDB: "sqlite:env.db", envLogLevel: "warn"}
-	tests := []struct {
-		name string
-		env  map[string]string
-		args []string
-		want serveConfig
-	}{
-		{"DefaultsWithNothingSet", nil, nil,
-			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo}},
-		{"EnvironmentOverDefaults", env, nil,
-			serveConfig{Addr: "0.0.0.0:9000", DSN: "sqlite:env.db", LogLevel: slog.LevelWarn}},
-		{"FlagsOverEnvironment", env, []string{"--addr", "127.0.0.1:9001", "--db", "sqlite:flag.db", "--log-level", "debug"},
-			serveConfig{Addr: "127.0.0.1:9001", DSN: "sqlite:flag.db", LogLevel: slog.LevelDebug}},
-		{"OneFlagOthersFromEnvironment", env, []string{"-log-level=error"},
-			serveConfig{Addr: "0.0.0.0:9000", DSN: "sqlite:env.db", LogLevel: slog.LevelError}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			fs, resolve := serveFlags(envFunc(tt.env))
-			require.NoError(t, fs.Parse(tt.args))
-			got, err := resolve()
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
 		})
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,10 +11,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/custos-dev/custos/backupmgmt"
+	"github.com/custos-dev/custos/backupmgmt/httpapi"
+	"github.com/custos-dev/custos/security"
 	"github.com/custos-dev/custos/store/bunstore"
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
 )
@@ -36,38 +44,157 @@ type serveConfig struct {
 	Addr     string
 	DSN      string
 	LogLevel slog.Level
+	// BaseURL is the public URL ping URLs are built on; "" means from each
+	// request.
+	BaseURL        string
+	TrustedProxies []netip.Prefix
+	TrustedOrigins []string
+	// TLSCert and TLSKey name the files of the certificate serve uses for
+	// HTTPS; both empty for plain HTTP.
+	TLSCert, TLSKey string
+	// BehindTLS says a TLS proxy sits in front.
+	BehindTLS bool
+	// cert is the loaded TLSCert and TLSKey.
+	cert *tls.Certificate
 }
 
+// secure reports whether clients reach the server over TLS, its own or a
+// proxy's: cookies are Secure and HSTS is sent.
+func (c serveConfig) secure() bool { return c.BehindTLS || c.cert != nil }
+
 // serveFlags returns the serve flag set and a function that resolves the
-// configuration after parsing.
+// configuration after parsing. Every error the function returns names the
+// flag (and variable) at fault.
 func serveFlags(getenv getenvFunc) (*flag.FlagSet, func() (serveConfig, error)) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	addr := fs.String("addr", "", "listen `address` (env "+envAddr+", default "+addrDefault+")")
+	addr := fs.String("addr", "", "listen `address` host:port (env "+envAddr+", default "+addrDefault+")")
 	dsn := dbFlag(fs, getenv)
 	level := fs.String("log-level", "", "log `level`: debug, info, warn or error (env "+envLogLevel+", default "+logLevelDefault+")")
+	baseURL := fs.String("base-url", "", "public `URL` of the server, for ping URLs (env "+envBaseURL+", default: from each request)")
+	proxies := fs.String("trusted-proxies", "", "comma-separated `CIDRs` or IPs whose X-Forwarded-For is believed (env "+envTrustedProxies+", default none)")
+	origins := fs.String("trusted-origins", "", "comma-separated extra `origins` (scheme://host[:port]) allowed to post with a session cookie (env "+envTrustedOrigins+")")
+	cert := fs.String("tls-cert", "", "TLS certificate `file` (PEM); serve HTTPS, needs --tls-key (env "+envTLSCert+")")
+	key := fs.String("tls-key", "", "TLS private key `file` (PEM), with --tls-cert (env "+envTLSKey+")")
+	behind := fs.Bool("behind-tls", false, "a TLS proxy sits in front: Secure cookies and HSTS (env "+envBehindTLS+")")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: refserver serve [--addr ADDR] [--db DSN] [--log-level LEVEL]\n\nFlags:\n")
+		fmt.Fprint(fs.Output(), `Usage: refserver serve [--addr ADDR] [--db DSN] [--log-level LEVEL] [--base-url URL]
+                       [--trusted-proxies CIDRS] [--trusted-origins ORIGINS]
+                       [--tls-cert FILE --tls-key FILE] [--behind-tls]
+
+On first start, when the database has no user, serve creates the user admin
+with the password in `+envAdminPassword+`, or with a generated one it prints
+once on stdout.
+
+Flags:
+`)
 		fs.PrintDefaults()
 	}
 	return fs, func() (serveConfig, error) {
+		set := make(map[string]bool)
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		cfg := serveConfig{
-			Addr: cmp.Or(*addr, getenv(envAddr), addrDefault),
-			DSN:  dsn(),
+			Addr:    cmp.Or(*addr, getenv(envAddr), addrDefault),
+			DSN:     dsn(),
+			BaseURL: cmp.Or(*baseURL, getenv(envBaseURL)),
+			TLSCert: cmp.Or(*cert, getenv(envTLSCert)),
+			TLSKey:  cmp.Or(*key, getenv(envTLSKey)),
+		}
+		if err := checkAddr(cfg.Addr); err != nil {
+			return cfg, fmt.Errorf("--addr (%s) %q: %w", envAddr, cfg.Addr, err)
 		}
 		lv := cmp.Or(*level, getenv(envLogLevel), logLevelDefault)
 		switch lv {
 		case "debug", "info", "warn", "error":
 		default:
-			return cfg, fmt.Errorf("log level %q: want debug, info, warn or error", lv)
+			return cfg, fmt.Errorf("--log-level (%s): log level %q: want debug, info, warn or error", envLogLevel, lv)
 		}
 		if err := cfg.LogLevel.UnmarshalText([]byte(lv)); err != nil {
-			return cfg, err
+			return cfg, fmt.Errorf("--log-level (%s): %w", envLogLevel, err)
+		}
+		if cfg.BaseURL != "" {
+			u, err := checkBaseURL(cfg.BaseURL)
+			if err != nil {
+				return cfg, fmt.Errorf("--base-url (%s) %q: %w", envBaseURL, cfg.BaseURL, err)
+			}
+			cfg.BaseURL = u
+		}
+		var err error
+		if cfg.TrustedProxies, err = security.ParseTrustedProxies(cmp.Or(*proxies, getenv(envTrustedProxies))); err != nil {
+			return cfg, fmt.Errorf("--trusted-proxies (%s): %w", envTrustedProxies, err)
+		}
+		if cfg.TrustedOrigins, err = parseOrigins(cmp.Or(*origins, getenv(envTrustedOrigins))); err != nil {
+			return cfg, fmt.Errorf("--trusted-origins (%s): %w", envTrustedOrigins, err)
+		}
+		cfg.BehindTLS = *behind
+		if v := getenv(envBehindTLS); !set["behind-tls"] && v != "" {
+			if cfg.BehindTLS, err = strconv.ParseBool(v); err != nil {
+				return cfg, fmt.Errorf("--behind-tls (%s) %q: want true or false", envBehindTLS, v)
+			}
+		}
+		switch {
+		case cfg.TLSCert != "" && cfg.TLSKey == "":
+			return cfg, fmt.Errorf("--tls-cert (%s) needs --tls-key (%s)", envTLSCert, envTLSKey)
+		case cfg.TLSCert == "" && cfg.TLSKey != "":
+			return cfg, fmt.Errorf("--tls-key (%s) needs --tls-cert (%s)", envTLSKey, envTLSCert)
+		case cfg.TLSCert != "":
+			c, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+			if err != nil {
+				return cfg, fmt.Errorf("--tls-cert and --tls-key (%s, %s): %w", envTLSCert, envTLSKey, err)
+			}
+			cfg.cert = &c
 		}
 		return cfg, nil
 	}
 }
 
-func cmdServe(ctx context.Context, args []string, _, stderr io.Writer, getenv getenvFunc) int {
+// checkAddr accepts host:port with a numeric port; the host may be empty
+// (every interface).
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("want host:port")
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return errors.New("the port must be a number from 0 to 65535")
+	}
+	return nil
+}
+
+// checkBaseURL accepts an absolute http or https URL without user
+// information, query or fragment, and returns it without a trailing slash.
+func checkBaseURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "", errors.New("not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", errors.New("want an http:// or https:// URL")
+	case u.Host == "":
+		return "", errors.New("the URL has no host")
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return "", errors.New("the URL must not have user information, a query or a fragment")
+	}
+	return strings.TrimRight(raw, "/"), nil
+}
+
+// parseOrigins splits a comma-separated list of origins and checks each the
+// way the cross-origin protection will.
+func parseOrigins(list string) ([]string, error) {
+	var out []string
+	check := http.NewCrossOriginProtection()
+	for o := range strings.SplitSeq(list, ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if err := check.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("origin %q: want scheme://host[:port]", o)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
 	fs, resolve := serveFlags(getenv)
 	fs.SetOutput(stderr)
 	if code := parseFlags(fs, args); code >= 0 {
@@ -81,16 +208,17 @@ func cmdServe(ctx context.Context, args []string, _, stderr io.Writer, getenv ge
 		return usageErr(fs, "%v", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if err := serve(ctx, cfg, log); err != nil {
+	if err := serve(ctx, cfg, stdout, getenv, log); err != nil {
 		log.Error("refserver stopped", "error", secretScrubber(cfg.DSN)(err.Error()))
 		return exitFail
 	}
 	return exitOK
 }
 
-// serve opens and migrates the store, then serves HTTP until ctx is done and
-// in-flight requests have drained.
-func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) (err error) {
+// serve opens and migrates the store, creates the first admin if there is
+// no user, then serves the API and runs the background work until ctx is
+// done and in-flight requests have drained.
+func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, getenv getenvFunc, log *slog.Logger) (err error) {
 	log.Info("opening database", "db", dbopen.Redact(cfg.DSN))
 	s, err := dbopen.OpenStore(ctx, cfg.DSN, nil)
 	if err != nil {
@@ -112,14 +240,31 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) (err error) {
 		log.Info("database schema is up to date")
 	}
 
+	svc, err := backupmgmt.New(s, &backupmgmt.Config{Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := ensureAdmin(ctx, svc, getenv(envAdminPassword), stdout, log); err != nil {
+		return err
+	}
+	api, err := httpapi.New(svc, &httpapi.Config{
+		Logger:         log,
+		BaseURL:        cfg.BaseURL,
+		TrustedProxies: cfg.TrustedProxies,
+		TrustedOrigins: cfg.TrustedOrigins,
+		BehindTLS:      cfg.secure(),
+		Ready:          readyFunc(s),
+	})
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	// Through the read pool: on SQLite a probe must not wait for a write.
-	pending := s.Pending
 	srv := &http.Server{
-		Handler:           newHandler(s, pending, log),
+		Handler:           api,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -127,9 +272,33 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger) (err error) {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if cfg.cert != nil {
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*cfg.cert}}
+	}
+
+	// The background work stops before the store closes (the deferred
+	// Close above runs after this one).
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	background := make(chan struct{})
+	go func() {
+		defer close(background)
+		_ = svc.Run(bgCtx, backupmgmt.BackgroundIntervalDefault) // Run returns nil when bgCtx ends
+	}()
+	defer func() {
+		stopBackground()
+		<-background
+		log.Info("background work stopped")
+	}()
+
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String())
+	go func() {
+		if cfg.cert != nil {
+			served <- srv.ServeTLS(ln, "", "")
+		} else {
+			served <- srv.Serve(ln)
+		}
+	}()
+	log.Info("listening", "addr", ln.Addr().String(), "tls", cfg.cert != nil)
 
 	select {
 	case err := <-served:
