@@ -165,7 +165,9 @@ func TestQueryBudget(t *testing.T) {
 				res := b.do(t, cred, "GET", path, nil)
 				n := qc.Count()
 				require.Equal(t, http.StatusOK, res.Code, "GET %s: %s", path, res.Body)
-				require.Positive(t, n, "GET %s: no statement counted; the hook is not on the API's store", path)
+				if !rt.public {
+					require.Positive(t, n, "GET %s: no statement counted; the hook is not on the API's store", path)
+				}
 				if n > 3 {
 					over = append(over, fmt.Sprintf("GET %s: %d statements", rt.path, n))
 				}
