@@ -122,7 +122,7 @@ func (c *Compliance) EvaluateAsset(ctx context.Context, assetID string) (*store.
 }
 
 // reevaluateJob evaluates job inside tx and stores the state when it
-// changed, then does the same for its asset. copies may be the job's copies
+// changed, then does the same for its asset, if any. copies may be the job's copies
 // when the caller has them, or nil to load them. An inactive job has no
 // state: one left from before is removed.
 func (s *Service) reevaluateJob(ctx context.Context, tx store.Repos, job *store.Job, copies []store.Copy) (*store.ComplianceState, error) {
@@ -156,11 +156,14 @@ func (s *Service) reevaluateJob(ctx context.Context, tx store.Repos, job *store.
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	st, changed, err := s.storeCompliance(ctx, tx, ev, store.SubjectJob, job.ID, prev, complianceAlertTarget{jobID: &job.ID, name: job.Name, asset: asset})
+	st, _, err := s.storeCompliance(ctx, tx, ev, store.SubjectJob, job.ID, prev, complianceAlertTarget{jobID: &job.ID, name: job.Name, asset: asset})
 	if err != nil {
 		return nil, err
 	}
-	if changed && job.AssetID != nil {
+	// Even when the job's state stays the same: its inputs are the asset's
+	// too, over the union with its other jobs (a copy's media type, a later
+	// recheck time), and the sweep reads the asset only when it is due.
+	if job.AssetID != nil {
 		if _, err := s.reevaluateAsset(ctx, tx, *job.AssetID); err != nil {
 			return nil, err
 		}

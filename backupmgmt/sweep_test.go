@@ -3,6 +3,7 @@ package backupmgmt
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -265,6 +266,40 @@ func TestComplianceSweep(t *testing.T) {
 			res, err = svc.Compliance().SweepAll(ctx)
 			require.NoError(t, err)
 			require.Equal(t, SweepResult{Jobs: 4, Assets: 1}, res)
+		})
+	})
+
+	t.Run("AnEditLeavingTheJobAloneStillReevaluatesItsAsset", func(t *testing.T) {
+		t.Parallel()
+		eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+			b := setup(t, kind, nil)
+			ctx := t.Context()
+			asset := &store.Asset{Name: "erp", Classification: store.ClassificationConfidential}
+			require.NoError(t, b.store.Assets().Create(ctx, asset))
+			onAsset := func(j *store.Job) { j.AssetID, j.RetentionDays = &asset.ID, 5*365 }
+			job := b.sweepFullJob(t, "erp-a", b.svc.Now().Add(-time.Hour), onAsset)
+			b.sweepFullJob(t, "erp-b", b.svc.Now().Add(-time.Hour), onAsset)
+			_, err := b.svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			before, err := b.svc.Compliance().State(ctx, store.SubjectJob, job.ID)
+			require.NoError(t, err)
+			st, err := b.svc.Compliance().State(ctx, store.SubjectAsset, asset.ID)
+			require.NoError(t, err)
+			require.Equal(t, 2, st.MediaTypes)
+
+			// The job still has two media types; the asset gains a third.
+			copies, err := b.store.Copies().ListByJob(ctx, job.ID)
+			require.NoError(t, err)
+			i := slices.IndexFunc(copies, func(c store.Copy) bool { return c.Name == "disk" })
+			tape := store.MediaTape
+			_, err = b.svc.Jobs().UpdateCopy(ctx, job.ID, copies[i].ID, CopyUpdate{MediaType: &tape})
+			require.NoError(t, err)
+			after, err := b.svc.Compliance().State(ctx, store.SubjectJob, job.ID)
+			require.NoError(t, err)
+			require.Equal(t, before, after)
+			st, err = b.svc.Compliance().State(ctx, store.SubjectAsset, asset.ID)
+			require.NoError(t, err)
+			require.Equal(t, 3, st.MediaTypes)
 		})
 	})
 
