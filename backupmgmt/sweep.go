@@ -143,15 +143,7 @@ func (s *Service) sweepDue(ctx context.Context, r store.DueComplianceReader) (Sw
 			for i, id := range page.IDs {
 				due[i].ID = id
 			}
-			var (
-				changed []string
-				reread  map[string]AssetJobInput
-			)
-			err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
-				var err error
-				changed, reread, err = s.sweepWrite(ctx, tx, due, schedules, now)
-				return err
-			})
+			changed, reread, err := s.sweepWriteTx(ctx, due, schedules, now)
 			if err != nil {
 				return res, err
 			}
@@ -418,15 +410,7 @@ func (s *Service) sweepBulkPage(ctx context.Context, page *store.JobComplianceIn
 			schedules[inputs[i].Job.ID] = inputs[i].Schedule
 		}
 	}
-	var (
-		changed []string
-		reread  map[string]AssetJobInput
-	)
-	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
-		var err error
-		changed, reread, err = s.sweepWrite(ctx, tx, dirty, schedules, now)
-		return err
-	})
+	changed, reread, err := s.sweepWriteTx(ctx, dirty, schedules, now)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -549,6 +533,20 @@ func (s *Service) sweepWrite(ctx context.Context, tx store.Repos, dirty []store.
 		}
 	}
 	return changed, reread, nil
+}
+
+// sweepWriteTx is sweepWrite in a transaction of its own.
+func (s *Service) sweepWriteTx(ctx context.Context, dirty []store.Job, schedules map[string]*store.VerificationSchedule, now time.Time) ([]string, map[string]AssetJobInput, error) {
+	var (
+		changed []string
+		reread  map[string]AssetJobInput
+	)
+	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		var err error
+		changed, reread, err = s.sweepWrite(ctx, tx, dirty, schedules, now)
+		return err
+	})
+	return changed, reread, err
 }
 
 // sweepMerge makes the asset pass work on what was written: re-read inputs
