@@ -108,6 +108,13 @@ type Evaluation struct {
 	// "error" is a Required part failing, "warning" anything softer. Never
 	// nil.
 	Reasons []store.ComplianceReason
+	// RecheckAt is the earliest time after the evaluation's Now at which the
+	// same inputs may give a different Evaluation: a copy going stale, an
+	// immutability ending, a restore test falling due or overdue, an age or
+	// a day count in a reason moving on. Zero means time alone changes
+	// nothing. It may be earlier than needed, never later; the sweep reads
+	// a stored state again only from then (Compliance.Sweep).
+	RecheckAt time.Time
 }
 
 // State returns e as the stored state of a subject evaluated at now.
@@ -179,6 +186,7 @@ type complianceRun struct {
 	today      store.Date
 	copyDigits bool // whether the policy checks any of the 3, 2, 1, 1
 	reasons    []store.ComplianceReason
+	recheckAt  time.Time // see Evaluation.RecheckAt
 }
 
 // complianceCopy is a copy with its verdict and the name reasons use.
@@ -259,7 +267,38 @@ func complianceEvaluate(p Policy, jobs []AssetJobInput, now time.Time, loc *time
 		}
 	}
 	ev.Score = complianceScore(p, ev)
+	ev.RecheckAt = r.recheckAt
 	return ev
+}
+
+// recheck notes that the evaluation may change at t.
+func (r *complianceRun) recheck(t time.Time) {
+	if r.recheckAt.IsZero() || t.Before(r.recheckAt) {
+		r.recheckAt = t
+	}
+}
+
+// recheckAge notes when a reason printing the age since start, against
+// limit (complianceAge), next reads differently.
+func (r *complianceRun) recheckAge(start time.Time, limit time.Duration) {
+	u, _ := complianceAgeUnit(limit)
+	if u == 0 {
+		// The age prints to the nanosecond: every evaluation differs.
+		r.recheck(r.now.Add(time.Nanosecond))
+		return
+	}
+	n := r.now.Sub(start) / u
+	r.recheck(start.Add((n + 1) * u))
+}
+
+// recheckDue notes when a due date's reasons next change: the day it falls
+// due soon, or every midnight once it has.
+func (r *complianceRun) recheckDue(due store.Date, dueSoonDays int) {
+	if complianceDaysBetween(r.today, due) > dueSoonDays {
+		r.recheck(due.AddDays(-dueSoonDays).In(r.loc))
+		return
+	}
+	r.recheck(r.today.AddDays(1).In(r.loc))
 }
 
 // add records a reason.
@@ -321,9 +360,17 @@ func (r *complianceRun) copies(in AssetJobInput, prefix string) []complianceCopy
 			if r.copyDigits {
 				age, limit := complianceAge(r.now.Sub(*c.LastWrittenAt), window)
 				r.add(cc.rule, complianceWarning, fmt.Sprintf("%s last written %s ago, limit %s", cc.label, age, limit))
+				r.recheckAge(*c.LastWrittenAt, window)
 			}
 		default:
 			cc.fresh = true
+			if window > 0 {
+				// Stale from the first instant past the window.
+				r.recheck(c.LastWrittenAt.Add(window).Add(time.Nanosecond))
+			}
+			if r.immutable(c) && c.ImmutableUntil != nil {
+				r.recheck(*c.ImmutableUntil)
+			}
 		}
 		out = append(out, cc)
 	}
@@ -383,6 +430,7 @@ func (r *complianceRun) verification(in AssetJobInput, copies []complianceCopy, 
 
 	if s := in.Schedule; s != nil && s.Active {
 		days := complianceDaysBetween(r.today, s.NextDueOn)
+		r.recheckDue(s.NextDueOn, dueSoonDays)
 		switch {
 		case days < 0:
 			ok = false
@@ -396,9 +444,14 @@ func (r *complianceRun) verification(in AssetJobInput, copies []complianceCopy, 
 			ok = false
 			age, limit := complianceAge(r.now.Sub(t.TestedAt), r.p.VerificationMaxAge)
 			r.addFor(level, rule, fmt.Sprintf("%slatest restore test %s is %s old, limit %s", prefix, tested, age, limit))
-		} else if dueOn := store.DateOf(due, r.loc); ok && complianceDaysBetween(r.today, dueOn) <= dueSoonDays {
-			days := complianceDaysBetween(r.today, dueOn)
-			r.softFor(level, rule, fmt.Sprintf("%srestore test due %s (%s)", prefix, dueOn, complianceDaysText(days)))
+			r.recheckAge(t.TestedAt, r.p.VerificationMaxAge)
+		} else {
+			dueOn := store.DateOf(due, r.loc)
+			r.recheck(due.Add(time.Nanosecond))
+			r.recheckDue(dueOn, dueSoonDays)
+			if days := complianceDaysBetween(r.today, dueOn); ok && days <= dueSoonDays {
+				r.softFor(level, rule, fmt.Sprintf("%srestore test due %s (%s)", prefix, dueOn, complianceDaysText(days)))
+			}
 		}
 	}
 
@@ -548,20 +601,30 @@ func complianceFields(err error) string {
 // divides the limit: ("12 days", "7"). An age in the limit's last unit reads
 // "more than 7 days" rather than an equal number.
 func complianceAge(age, limit time.Duration) (ageText, limitText string) {
+	u, name := complianceAgeUnit(limit)
+	if u == 0 {
+		return age.String(), limit.String()
+	}
+	n, lim := int64(age/u), int64(limit/u)
+	if n <= lim {
+		return "more than " + complianceCount(lim, name), fmt.Sprint(lim)
+	}
+	return complianceCount(n, name), fmt.Sprint(lim)
+}
+
+// complianceAgeUnit is the unit complianceAge prints an age against limit
+// in: the largest of a day, an hour, a minute and a second that divides
+// limit, or 0 for none.
+func complianceAgeUnit(limit time.Duration) (time.Duration, string) {
 	for _, u := range []struct {
 		d    time.Duration
 		name string
 	}{{policyDay, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
-		if limit%u.d != 0 {
-			continue
+		if limit%u.d == 0 {
+			return u.d, u.name
 		}
-		n, lim := int64(age/u.d), int64(limit/u.d)
-		if n <= lim {
-			return "more than " + complianceCount(lim, u.name), fmt.Sprint(lim)
-		}
-		return complianceCount(n, u.name), fmt.Sprint(lim)
 	}
-	return age.String(), limit.String()
+	return 0, ""
 }
 
 // complianceCount prints n with its noun: "1 day", "12 days", "1 fresh

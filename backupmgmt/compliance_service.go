@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/custos-dev/custos/store"
 )
@@ -121,7 +122,7 @@ func (c *Compliance) EvaluateAsset(ctx context.Context, assetID string) (*store.
 }
 
 // reevaluateJob evaluates job inside tx and stores the state when it
-// changed, then does the same for its asset. copies may be the job's copies
+// changed, then does the same for its asset, if any. copies may be the job's copies
 // when the caller has them, or nil to load them. An inactive job has no
 // state: one left from before is removed.
 func (s *Service) reevaluateJob(ctx context.Context, tx store.Repos, job *store.Job, copies []store.Copy) (*store.ComplianceState, error) {
@@ -155,11 +156,14 @@ func (s *Service) reevaluateJob(ctx context.Context, tx store.Repos, job *store.
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	st, changed, err := s.storeCompliance(ctx, tx, ev, store.SubjectJob, job.ID, prev, complianceAlertTarget{jobID: &job.ID, name: job.Name, asset: asset})
+	st, _, err := s.storeCompliance(ctx, tx, ev, store.SubjectJob, job.ID, prev, complianceAlertTarget{jobID: &job.ID, name: job.Name, asset: asset})
 	if err != nil {
 		return nil, err
 	}
-	if changed && job.AssetID != nil {
+	// Even when the job's state stays the same: its inputs are the asset's
+	// too, over the union with its other jobs (a copy's media type, a later
+	// recheck time), and the sweep reads the asset only when it is due.
+	if job.AssetID != nil {
 		if _, err := s.reevaluateAsset(ctx, tx, *job.AssetID); err != nil {
 			return nil, err
 		}
@@ -201,16 +205,23 @@ func (s *Service) loadJobInput(ctx context.Context, tx store.Repos, job *store.J
 // reevaluateAsset evaluates an asset over its active jobs and stores the
 // state when it changed. A deleted asset's state is removed.
 func (s *Service) reevaluateAsset(ctx context.Context, tx store.Repos, assetID string) (*store.ComplianceState, error) {
+	st, _, err := s.reevaluateAssetChanged(ctx, tx, assetID)
+	return st, err
+}
+
+// reevaluateAssetChanged is reevaluateAsset that also reports whether the
+// state's content changed.
+func (s *Service) reevaluateAssetChanged(ctx context.Context, tx store.Repos, assetID string) (*store.ComplianceState, bool, error) {
 	asset, err := tx.Assets().Get(ctx, assetID)
 	if errors.Is(err, store.ErrNotFound) {
 		err = tx.Compliance().DeleteState(ctx, store.SubjectAsset, assetID)
 		if errors.Is(err, store.ErrNotFound) {
 			err = nil
 		}
-		return nil, err
+		return nil, false, err
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	active := true
 	p := store.ListJobsParams{AssetID: assetID, Active: &active}
@@ -219,7 +230,7 @@ func (s *Service) reevaluateAsset(ctx context.Context, tx store.Repos, assetID s
 	for {
 		page, err := tx.Jobs().List(ctx, p)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		jobs = append(jobs, page.Items...)
 		if page.NextCursor == "" {
@@ -229,15 +240,14 @@ func (s *Service) reevaluateAsset(ctx context.Context, tx store.Repos, assetID s
 	}
 	inputs, err := s.loadJobInputs(ctx, tx, jobs)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	ev := EvaluateAsset(s.PolicyFor(asset), inputs, s.Now(), s.cfg.Location)
 	prev, err := tx.Compliance().GetState(ctx, store.SubjectAsset, assetID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+		return nil, false, err
 	}
-	st, _, err := s.storeCompliance(ctx, tx, ev, store.SubjectAsset, assetID, prev, complianceAlertTarget{name: asset.Name, asset: asset, isAsset: true})
-	return st, err
+	return s.storeCompliance(ctx, tx, ev, store.SubjectAsset, assetID, prev, complianceAlertTarget{name: asset.Name, asset: asset, isAsset: true})
 }
 
 // loadJobInputs reads the evaluation inputs of several jobs in a bounded
@@ -300,6 +310,12 @@ type complianceAlertTarget struct {
 // prev or prev is older than Config.ComplianceRefresh; on a status change it
 // adds a history row and raises or resolves the compliance alerts. It
 // reports whether the state's content changed.
+//
+// With store.ComplianceRecheckWriter the state is stored with its recheck
+// time (complianceRecheckAt), which the periodic Sweep goes by; prev is
+// then put again with the new time even when nothing else is written, as
+// the inputs that made it may have changed (this costs a statement, not a
+// read of the stored time).
 func (s *Service) storeCompliance(ctx context.Context, tx store.Repos, ev Evaluation, subjectType store.SubjectType, id string, prev *store.ComplianceState, target complianceAlertTarget) (*store.ComplianceState, bool, error) {
 	now := s.Now()
 	st := ev.State(subjectType, id, now)
@@ -308,10 +324,23 @@ func (s *Service) storeCompliance(ctx context.Context, tx store.Repos, ev Evalua
 	if prev != nil && !transition {
 		st.ChangedAt = prev.ChangedAt
 	}
+	w, recheck := tx.(store.ComplianceRecheckWriter)
 	if !changed && now.Sub(prev.EvaluatedAt) < s.cfg.ComplianceRefresh {
+		if recheck {
+			same := *prev
+			if err := w.PutStateRecheck(ctx, &same, s.complianceRecheckAt(ev, prev.EvaluatedAt)); err != nil {
+				return nil, false, fmt.Errorf("backupmgmt: store compliance recheck of %s %s: %w", subjectType, id, err)
+			}
+		}
 		return prev, false, nil
 	}
-	if err := tx.Compliance().PutState(ctx, &st); err != nil {
+	var err error
+	if recheck {
+		err = w.PutStateRecheck(ctx, &st, s.complianceRecheckAt(ev, now))
+	} else {
+		err = tx.Compliance().PutState(ctx, &st)
+	}
+	if err != nil {
 		return nil, false, fmt.Errorf("backupmgmt: store compliance of %s %s: %w", subjectType, id, err)
 	}
 	if !transition {
@@ -334,6 +363,24 @@ func (s *Service) storeCompliance(ctx context.Context, tx store.Repos, ev Evalua
 		return nil, false, err
 	}
 	return &st, true, nil
+}
+
+// complianceRecheckAt is when a state of ev evaluated at evaluatedAt falls
+// due: when time alone may change ev, or when the state is to be refreshed
+// (Config.ComplianceRefresh), whichever comes first. The refresh bounds how
+// long an input change that did not go through the service can go unseen.
+func (s *Service) complianceRecheckAt(ev Evaluation, evaluatedAt time.Time) time.Time {
+	refresh := evaluatedAt.Add(s.cfg.ComplianceRefresh)
+	if ev.RecheckAt.IsZero() || refresh.Before(ev.RecheckAt) {
+		return refresh
+	}
+	// Stored times are microseconds: round up, never earlier than the
+	// change.
+	at := ev.RecheckAt.Truncate(time.Microsecond)
+	if at.Before(ev.RecheckAt) {
+		at = at.Add(time.Microsecond)
+	}
+	return at
 }
 
 func complianceSameContent(a, b *store.ComplianceState) bool {

@@ -113,7 +113,34 @@ func complianceRun(t *testing.T, tests []complianceCase) {
 			require.Equal(t, tt.status, ev.Status, "reasons: %v", ev.Reasons)
 			require.Equal(t, tt.score, ev.Score)
 			require.Equal(t, append([]store.ComplianceReason{}, tt.reasons...), ev.Reasons)
+			complianceRequireRecheck(t, in, ev)
 		})
+	}
+}
+
+// complianceRequireRecheck checks that ev.RecheckAt is never late: the
+// same input evaluated at any time before it gives the same evaluation.
+func complianceRequireRecheck(t *testing.T, in backupmgmt.EvaluationInput, ev backupmgmt.Evaluation) {
+	t.Helper()
+	var at []time.Time
+	if ev.RecheckAt.IsZero() {
+		for _, d := range []time.Duration{time.Hour, complianceDays(40), complianceDays(400)} {
+			at = append(at, in.Now.Add(d))
+		}
+	} else {
+		require.True(t, ev.RecheckAt.After(in.Now), "recheck %v not after now %v", ev.RecheckAt, in.Now)
+		span := ev.RecheckAt.Sub(in.Now)
+		for k := range 8 {
+			at = append(at, in.Now.Add(span*time.Duration(k)/8))
+		}
+		at = append(at, ev.RecheckAt.Add(-time.Nanosecond))
+	}
+	for _, now := range at {
+		later := in
+		later.Now = now
+		got := backupmgmt.Evaluate(later)
+		got.RecheckAt = ev.RecheckAt
+		require.Equal(t, ev, got, "evaluated at %v, before the recheck time %v", now, ev.RecheckAt)
 	}
 }
 
@@ -870,6 +897,9 @@ func TestEvaluateReportsFacts(t *testing.T) {
 			},
 			Score:   100,
 			Reasons: []store.ComplianceReason{},
+			// The copies, written an hour ago, go stale after twice the
+			// daily interval.
+			RecheckAt: complianceNow.Add(47*time.Hour + time.Nanosecond),
 		}, ev)
 	})
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/custos-dev/custos/store"
@@ -196,6 +197,9 @@ type Service struct {
 	log   *slog.Logger
 	// stats caches the anomaly check's recent successes per job.
 	stats *ingestStatsCache
+	// swept is set once a Compliance.SweepAll has completed: until then the
+	// stored states may come from another policy (Compliance.Sweep).
+	swept atomic.Bool
 }
 
 // New returns a Service over s. The store must be migrated.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -23,10 +24,41 @@ type SweepResult struct {
 	Changed int
 }
 
-// Sweep evaluates every active job and every asset now and stores what
-// changed, as the periodic tick of DESIGN §4.3: it is what notices a copy
+// Sweep is the periodic tick of DESIGN §4.3: it is what notices a copy
 // aging past its freshness window or a restore test falling due, when no
-// input changed to trigger an evaluation.
+// input changed to trigger an evaluation. It evaluates the subjects whose
+// time has come and stores what changed.
+//
+// Every change of an input through the service (an execution that changes a
+// copy's freshness or state, a copy, job, asset or verification edit, a
+// restore test) evaluates the job and, when its state changed, its asset in
+// the same transaction. What is left to the sweep is time: each stored
+// state carries a recheck time, the earliest at which its evaluation may
+// change with no input changing (Evaluation.RecheckAt), capped at its
+// evaluation time plus Config.ComplianceRefresh. With a store that has
+// store.DueComplianceReader (and store.ComplianceRecheckWriter to set those
+// times), Sweep reads only the due subjects, the active jobs and assets
+// without a state, and the assets of jobs whose state the sweep changed:
+// a sweep when nothing is due is two statements. An input changed behind
+// the service's back (another program writing the database) is seen by
+// the refresh at the latest.
+//
+// The first Sweep of a Service, and every Sweep over a store without
+// store.DueComplianceReader, is SweepAll: the stored states may have been
+// made under another policy or evaluator.
+func (c *Compliance) Sweep(ctx context.Context) (SweepResult, error) {
+	s := (*Service)(c)
+	r, ok := s.store.(store.DueComplianceReader)
+	if !ok || !s.swept.Load() {
+		return c.SweepAll(ctx)
+	}
+	return s.sweepDue(ctx, r)
+}
+
+// SweepAll evaluates every active job and every asset now and stores what
+// changed (and the recheck times of states that did not): what Sweep does
+// first, and what to call when the policy or the evaluation may have
+// changed for every subject.
 //
 // Its cost grows with pages, not jobs. With a store that has
 // store.ComplianceInputReader, a page of up to
@@ -51,7 +83,7 @@ type SweepResult struct {
 // was active is removed by the jobs service when it deactivates the job
 // (reevaluateJob), not here; the same goes for the state of a deleted
 // asset.
-func (c *Compliance) Sweep(ctx context.Context) (SweepResult, error) {
+func (c *Compliance) SweepAll(ctx context.Context) (SweepResult, error) {
 	s := (*Service)(c)
 	var res SweepResult
 	assetJobs := make(map[string][]AssetJobInput)
@@ -79,7 +111,91 @@ func (c *Compliance) Sweep(ctx context.Context) (SweepResult, error) {
 	} else {
 		err = s.sweepAssets(ctx, assetJobs, &res)
 	}
+	if err == nil {
+		s.swept.Store(true)
+	}
 	return res, err
+}
+
+// sweepDue is Sweep through r: the due jobs in pages of
+// store.ComplianceInputsLimitMax, each locked, read and written in a
+// transaction as SweepAll writes a job (sweepWrite), then the due assets
+// and those of the jobs whose state changed, re-evaluated as an input
+// change does (a transaction per page of them).
+func (s *Service) sweepDue(ctx context.Context, r store.DueComplianceReader) (SweepResult, error) {
+	var res SweepResult
+	now := s.Now()
+	var schedules map[string]*store.VerificationSchedule
+	assets := make(map[string]bool)
+	p := store.DueComplianceParams{SubjectType: store.SubjectJob, Now: now, Limit: store.ComplianceInputsLimitMax}
+	for {
+		page, err := r.DueCompliance(ctx, p)
+		if err != nil {
+			return res, fmt.Errorf("backupmgmt: sweep: due jobs: %w", err)
+		}
+		if len(page.IDs) > 0 && schedules == nil {
+			if schedules, err = s.sweepSchedules(ctx); err != nil {
+				return res, err
+			}
+		}
+		if len(page.IDs) > 0 {
+			due := make([]store.Job, len(page.IDs))
+			for i, id := range page.IDs {
+				due[i].ID = id
+			}
+			changed, reread, err := s.sweepWriteTx(ctx, due, schedules, now)
+			if err != nil {
+				return res, err
+			}
+			res.Jobs += len(reread)
+			res.Changed += len(changed)
+			for _, id := range changed {
+				if a := reread[id].Job.AssetID; a != nil {
+					assets[*a] = true
+				}
+			}
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		p.Cursor = page.NextCursor
+	}
+
+	p = store.DueComplianceParams{SubjectType: store.SubjectAsset, Now: now, Limit: store.ComplianceInputsLimitMax}
+	for {
+		page, err := r.DueCompliance(ctx, p)
+		if err != nil {
+			return res, fmt.Errorf("backupmgmt: sweep: due assets: %w", err)
+		}
+		for _, id := range page.IDs {
+			assets[id] = true
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		p.Cursor = page.NextCursor
+	}
+	for chunk := range slices.Chunk(slices.Sorted(maps.Keys(assets)), store.LimitMax) {
+		err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+			for _, id := range chunk {
+				st, changed, err := s.reevaluateAssetChanged(ctx, tx, id)
+				if err != nil {
+					return err
+				}
+				if st != nil {
+					res.Assets++
+				}
+				if changed {
+					res.Changed++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
 }
 
 // sweepAssets is the asset pass of Sweep through the repositories: a
@@ -294,19 +410,11 @@ func (s *Service) sweepBulkPage(ctx context.Context, page *store.JobComplianceIn
 			schedules[inputs[i].Job.ID] = inputs[i].Schedule
 		}
 	}
-	var (
-		changed int
-		reread  map[string]AssetJobInput
-	)
-	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
-		var err error
-		changed, reread, err = s.sweepWrite(ctx, tx, dirty, schedules, now)
-		return err
-	})
+	changed, reread, err := s.sweepWriteTx(ctx, dirty, schedules, now)
 	if err != nil {
 		return nil, 0, err
 	}
-	return sweepMerge(inputs, dirty, reread), changed, nil
+	return sweepMerge(inputs, dirty, reread), len(changed), nil
 }
 
 // sweepSchedules loads every active verification schedule by job, a query
@@ -380,13 +488,14 @@ func (s *Service) sweepJobPage(ctx context.Context, tx store.Repos, p store.List
 		return out, 0, err
 	}
 	out.inputs = sweepMerge(out.inputs, dirty, reread)
-	return out, changed, nil
+	return out, len(changed), nil
 }
 
 // sweepWrite locks the dirty jobs inside tx, reads their inputs again and
-// stores their states (when still changed or aged). It returns how many
-// states changed and the re-read inputs of the jobs still active, by ID.
-func (s *Service) sweepWrite(ctx context.Context, tx store.Repos, dirty []store.Job, schedules map[string]*store.VerificationSchedule, now time.Time) (int, map[string]AssetJobInput, error) {
+// stores their states (when still changed or aged). It returns the IDs of
+// the jobs whose state changed and the re-read inputs of the jobs still
+// active, by ID. Only the IDs of dirty are read.
+func (s *Service) sweepWrite(ctx context.Context, tx store.Repos, dirty []store.Job, schedules map[string]*store.VerificationSchedule, now time.Time) ([]string, map[string]AssetJobInput, error) {
 	locked := make([]store.Job, 0, len(dirty))
 	for _, j := range dirty {
 		fresh, err := tx.Jobs().Get(ctx, j.ID)
@@ -394,7 +503,7 @@ func (s *Service) sweepWrite(ctx context.Context, tx store.Repos, dirty []store.
 			continue
 		}
 		if err != nil {
-			return 0, nil, fmt.Errorf("backupmgmt: sweep: lock job %s: %w", j.ID, err)
+			return nil, nil, fmt.Errorf("backupmgmt: sweep: lock job %s: %w", j.ID, err)
 		}
 		if fresh.Active {
 			locked = append(locked, *fresh)
@@ -402,9 +511,9 @@ func (s *Service) sweepWrite(ctx context.Context, tx store.Repos, dirty []store.
 	}
 	again, err := s.sweepLoad(ctx, tx, locked, schedules)
 	if err != nil {
-		return 0, nil, err
+		return nil, nil, err
 	}
-	changed := 0
+	var changed []string
 	reread := make(map[string]AssetJobInput, len(again.inputs))
 	for i := range again.inputs {
 		in := &again.inputs[i]
@@ -417,13 +526,27 @@ func (s *Service) sweepWrite(ctx context.Context, tx store.Repos, dirty []store.
 		_, ch, err := s.storeCompliance(ctx, tx, s.sweepEvaluate(in, again.assets, now), store.SubjectJob, id,
 			again.prev[id], complianceAlertTarget{jobID: &id, name: in.Job.Name, asset: asset})
 		if err != nil {
-			return 0, nil, err
+			return nil, nil, err
 		}
 		if ch {
-			changed++
+			changed = append(changed, id)
 		}
 	}
 	return changed, reread, nil
+}
+
+// sweepWriteTx is sweepWrite in a transaction of its own.
+func (s *Service) sweepWriteTx(ctx context.Context, dirty []store.Job, schedules map[string]*store.VerificationSchedule, now time.Time) ([]string, map[string]AssetJobInput, error) {
+	var (
+		changed []string
+		reread  map[string]AssetJobInput
+	)
+	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		var err error
+		changed, reread, err = s.sweepWrite(ctx, tx, dirty, schedules, now)
+		return err
+	})
+	return changed, reread, err
 }
 
 // sweepMerge makes the asset pass work on what was written: re-read inputs
@@ -545,7 +668,11 @@ func (s *Service) sweepWouldStoreStored(ev Evaluation, prev *store.StoredComplia
 	same := prev.Status == ev.Status && prev.Copies == ev.Copies && prev.MediaTypes == ev.MediaTypes &&
 		prev.Offsite == ev.Offsite && prev.OfflineOrImmutable == ev.OfflineOrImmutable &&
 		prev.Verified == ev.Verified && prev.Score == ev.Score && sweepSameReasons(prev.ReasonsJSON, ev.Reasons)
-	return !same || now.Sub(prev.EvaluatedAt) >= s.cfg.ComplianceRefresh
+	// A recheck time that has come, or that the evaluation now puts
+	// earlier, is put again too, or Sweep would not read the state in time.
+	due := prev.RecheckAt.IsZero() || !prev.RecheckAt.After(now) ||
+		s.complianceRecheckAt(ev, prev.EvaluatedAt).Before(prev.RecheckAt)
+	return !same || due || now.Sub(prev.EvaluatedAt) >= s.cfg.ComplianceRefresh
 }
 
 // sweepSameReasons reports whether stored reasons, encoded, equal reasons,
@@ -596,6 +723,9 @@ func (s *Service) sweepAssetPage(ctx context.Context, tx store.Repos, p store.Li
 	for i := range page.Items {
 		a := &page.Items[i]
 		ev := EvaluateAsset(s.PolicyFor(a), assetJobs[a.ID], now, s.cfg.Location)
+		if !s.sweepWouldStore(ev, a.ID, prev[a.ID], now) {
+			continue
+		}
 		_, ch, err := s.storeCompliance(ctx, tx, ev, store.SubjectAsset, a.ID, prev[a.ID],
 			complianceAlertTarget{name: a.Name, asset: a, isAsset: true})
 		if err != nil {

@@ -3,6 +3,7 @@ package backupmgmt
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -181,11 +182,17 @@ func TestComplianceSweep(t *testing.T) {
 			require.Equal(t, 1, alert.Occurrences)
 
 			qc.Reset()
-			res, err = svc.Compliance().Sweep(ctx)
+			res, err = svc.Compliance().SweepAll(ctx)
 			require.NoError(t, err)
 			require.Equal(t, SweepResult{Jobs: 1}, res)
 			require.Zero(t, sweepWrites(qc), "a sweep that changes nothing writes nothing")
 			require.Len(t, b.sweepChanges(t, store.SubjectJob, job.ID), 2)
+			// The age in days moves on tomorrow: nothing is due before.
+			qc.Reset()
+			res, err = svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{}, res)
+			require.Equal(t, int64(2), qc.Count(), "the due jobs, the due assets")
 			alert, err = b.store.Alerts().GetUnresolved(ctx, alert.DedupeKey)
 			require.NoError(t, err)
 			require.Equal(t, 1, alert.Occurrences)
@@ -203,6 +210,96 @@ func TestComplianceSweep(t *testing.T) {
 			require.True(t, st.EvaluatedAt.After(evaluated))
 			require.Equal(t, changes[0].At, st.ChangedAt)
 			require.Len(t, b.sweepChanges(t, store.SubjectJob, job.ID), 2)
+		})
+	})
+
+	t.Run("ReadsOnlyTheDueSubjects", func(t *testing.T) {
+		t.Parallel()
+		eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+			b := setup(t, kind, nil)
+			ctx := t.Context()
+			now := b.svc.Now()
+			asset := &store.Asset{Name: "erp", Classification: store.ClassificationInternal}
+			require.NoError(t, b.store.Assets().Create(ctx, asset))
+			onAsset := func(rpo time.Duration) func(j *store.Job) {
+				return func(j *store.Job) { j.AssetID, j.RPOTarget = &asset.ID, rpo }
+			}
+			soon := b.sweepFullJob(t, "erp-hourly", now.Add(-time.Hour), onAsset(26*time.Hour))
+			b.sweepFullJob(t, "erp-weekly", now.Add(-time.Hour), onAsset(8*24*time.Hour))
+			b.sweepFullJob(t, "wiki", now.Add(-time.Hour), func(j *store.Job) { j.RPOTarget = 8 * 24 * time.Hour })
+			// A refresh longer than the test, so that only time's own
+			// changes fall due.
+			svc, qc := b.sweepCounted(t, &Config{ComplianceRefresh: 30 * 24 * time.Hour})
+
+			res, err := svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{Jobs: 3, Assets: 1, Changed: 4}, res, "the first sweep is a full one")
+			qc.Reset()
+			res, err = svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{}, res)
+			require.Equal(t, int64(2), qc.Count())
+
+			// Just before the hourly job's copies go stale nothing is due;
+			// at that time, the job and its asset are evaluated.
+			b.clock.Advance(25*time.Hour - time.Microsecond)
+			res, err = svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{}, res)
+			b.clock.Advance(2 * time.Microsecond)
+			res, err = svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{Jobs: 1, Assets: 1, Changed: 2}, res)
+			st, err := svc.Compliance().State(ctx, store.SubjectJob, soon.ID)
+			require.NoError(t, err)
+			require.Equal(t, store.ComplianceNonCompliant, st.Status)
+
+			// A job stored behind the service's back has no state: due.
+			added := b.sweepFullJob(t, "crm", b.svc.Now().Add(-time.Hour), nil)
+			res, err = svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{Jobs: 1, Changed: 1}, res)
+			_, err = svc.Compliance().State(ctx, store.SubjectJob, added.ID)
+			require.NoError(t, err)
+
+			// SweepAll still evaluates everything.
+			res, err = svc.Compliance().SweepAll(ctx)
+			require.NoError(t, err)
+			require.Equal(t, SweepResult{Jobs: 4, Assets: 1}, res)
+		})
+	})
+
+	t.Run("AnEditLeavingTheJobAloneStillReevaluatesItsAsset", func(t *testing.T) {
+		t.Parallel()
+		eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+			b := setup(t, kind, nil)
+			ctx := t.Context()
+			asset := &store.Asset{Name: "erp", Classification: store.ClassificationConfidential}
+			require.NoError(t, b.store.Assets().Create(ctx, asset))
+			onAsset := func(j *store.Job) { j.AssetID, j.RetentionDays = &asset.ID, 5*365 }
+			job := b.sweepFullJob(t, "erp-a", b.svc.Now().Add(-time.Hour), onAsset)
+			b.sweepFullJob(t, "erp-b", b.svc.Now().Add(-time.Hour), onAsset)
+			_, err := b.svc.Compliance().Sweep(ctx)
+			require.NoError(t, err)
+			before, err := b.svc.Compliance().State(ctx, store.SubjectJob, job.ID)
+			require.NoError(t, err)
+			st, err := b.svc.Compliance().State(ctx, store.SubjectAsset, asset.ID)
+			require.NoError(t, err)
+			require.Equal(t, 2, st.MediaTypes)
+
+			// The job still has two media types; the asset gains a third.
+			copies, err := b.store.Copies().ListByJob(ctx, job.ID)
+			require.NoError(t, err)
+			i := slices.IndexFunc(copies, func(c store.Copy) bool { return c.Name == "disk" })
+			tape := store.MediaTape
+			_, err = b.svc.Jobs().UpdateCopy(ctx, job.ID, copies[i].ID, CopyUpdate{MediaType: &tape})
+			require.NoError(t, err)
+			after, err := b.svc.Compliance().State(ctx, store.SubjectJob, job.ID)
+			require.NoError(t, err)
+			require.Equal(t, before, after)
+			st, err = b.svc.Compliance().State(ctx, store.SubjectAsset, asset.ID)
+			require.NoError(t, err)
+			require.Equal(t, 3, st.MediaTypes)
 		})
 	})
 
@@ -347,11 +444,20 @@ func TestComplianceSweep(t *testing.T) {
 				_, err := svc.Compliance().Sweep(ctx)
 				require.NoError(t, err)
 				qc.Reset()
-				res, err := svc.Compliance().Sweep(ctx)
+				res, err := svc.Compliance().SweepAll(ctx)
 				require.NoError(t, err)
 				require.Equal(t, SweepResult{Jobs: jobs, Assets: 1}, res)
 				require.Zero(t, sweepWrites(qc))
-				return qc.Count()
+				n := qc.Count()
+				if bulk {
+					// Nothing is due: the due jobs, the due assets.
+					qc.Reset()
+					res, err := svc.Compliance().Sweep(ctx)
+					require.NoError(t, err)
+					require.Equal(t, SweepResult{}, res)
+					require.Equal(t, int64(2), qc.Count())
+				}
+				return n
 			}
 
 			addJobs(0, 10)
@@ -453,18 +559,28 @@ func TestComplianceSweep(t *testing.T) {
 			require.Equal(t, int64(2+1), qc.Count(), "no job or asset evaluates other than stored")
 			require.Equal(t, wantJobs, states(store.SubjectJob))
 
-			// Assets are evaluated over the jobs' bulk inputs.
-			_, err = b.store.DB().ExecContext(ctx, "DELETE FROM compliance_states WHERE subject_type = 'asset'")
-			require.NoError(t, err)
-			got, err = svc.Compliance().Sweep(ctx)
-			require.NoError(t, err)
-			require.Equal(t, SweepResult{Jobs: want.Jobs, Assets: want.Assets, Changed: len(wantAssets)}, got)
-			gotAssets := states(store.SubjectAsset)
-			require.Len(t, gotAssets, len(wantAssets))
-			for i := range wantAssets {
-				gotAssets[i].ChangedAt = wantAssets[i].ChangedAt
+			// Assets are evaluated over the jobs' bulk inputs; by Sweep,
+			// which finds them without a state, as an input change does.
+			var gotAssets []store.ComplianceState
+			for _, all := range []bool{true, false} {
+				_, err = b.store.DB().ExecContext(ctx, "DELETE FROM compliance_states WHERE subject_type = 'asset'")
+				require.NoError(t, err)
+				wantRes := SweepResult{Jobs: want.Jobs, Assets: want.Assets, Changed: len(wantAssets)}
+				if all {
+					got, err = svc.Compliance().SweepAll(ctx)
+				} else {
+					got, err = svc.Compliance().Sweep(ctx)
+					wantRes.Jobs = 0
+				}
+				require.NoError(t, err)
+				require.Equal(t, wantRes, got)
+				gotAssets = states(store.SubjectAsset)
+				require.Len(t, gotAssets, len(wantAssets))
+				for i := range wantAssets {
+					gotAssets[i].ChangedAt = wantAssets[i].ChangedAt
+				}
+				require.Equal(t, wantAssets, gotAssets, "SweepAll %v", all)
 			}
-			require.Equal(t, wantAssets, gotAssets)
 			gotStates := append(wantJobs, gotAssets...)
 			statuses := map[store.ComplianceStatus]bool{}
 			for _, st := range gotStates {

@@ -83,6 +83,9 @@ type StoredComplianceState struct {
 	// ReasonsJSON is Reasons as stored: a JSON array of ComplianceReason
 	// (what encoding/json makes of them, for states this store wrote).
 	ReasonsJSON string
+	// RecheckAt is when the state falls due again, as put by
+	// ComplianceRecheckWriter; zero for a state put by PutState.
+	RecheckAt time.Time
 }
 
 // ComplianceInputReader is an optional capability of a Store: a page of
@@ -119,4 +122,60 @@ type AssetComplianceInput struct {
 // forward it.
 type AssetComplianceInputReader interface {
 	AssetComplianceInputs(ctx context.Context, p ComplianceInputsParams) (*AssetComplianceInputPage, error)
+}
+
+// ComplianceRecheckWriter is an optional capability of Repos: PutState that
+// also stores when the state falls due again, the earliest time at which
+// the evaluation that made it may change with no input changing (a copy
+// going stale, a test falling due) or the state is to be refreshed. A state
+// put by PutState has none and is always due. Callers find it by type
+// assertion and fall back to PutState; decorators should forward it.
+type ComplianceRecheckWriter interface {
+	PutStateRecheck(ctx context.Context, s *ComplianceState, recheckAt time.Time) error
+}
+
+// DueComplianceParams select a page of DueComplianceReader.DueCompliance.
+type DueComplianceParams struct {
+	// SubjectType is the kind of subject to list.
+	SubjectType SubjectType
+	// Now is the time the states are due at.
+	Now time.Time
+	// Limit is how many IDs the page holds at most: 1 to
+	// ComplianceInputsLimitMax. Defaults to ComplianceInputsLimitDefault.
+	Limit int
+	// Cursor is the NextCursor of the previous page, or empty for the first.
+	Cursor string
+}
+
+// Validate rejects an unknown subject type and a negative or too large
+// limit; a bad cursor is reported by DueCompliance.
+func (p DueComplianceParams) Validate() error {
+	var v validator
+	if p.SubjectType != SubjectJob && p.SubjectType != SubjectAsset {
+		v.add("subject_type", "must be %s or %s", SubjectJob, SubjectAsset)
+	}
+	if p.Limit < 0 || p.Limit > ComplianceInputsLimitMax {
+		v.add("limit", "must be between 1 and %d", ComplianceInputsLimitMax)
+	}
+	return v.err()
+}
+
+// DueCompliancePage is a page of subject IDs in ascending order.
+type DueCompliancePage struct {
+	IDs []string
+	// NextCursor is empty on the last page.
+	NextCursor string
+}
+
+// DueComplianceReader is an optional capability of a Store: the subjects
+// whose compliance is due for evaluation at p.Now, read outside any
+// transaction through an index rather than every subject. A subject is due
+// when its state's recheck time (ComplianceRecheckWriter) is at or before
+// p.Now, when its state was put without one, or when it has no state: an
+// active job or an asset without one is listed; a state whose subject is
+// gone or inactive is listed too when due. Callers find it by type
+// assertion and fall back to evaluating every subject; decorators should
+// forward it.
+type DueComplianceReader interface {
+	DueCompliance(ctx context.Context, p DueComplianceParams) (*DueCompliancePage, error)
 }

@@ -14,6 +14,7 @@ import (
 var (
 	_ store.ComplianceInputReader      = (*Store)(nil)
 	_ store.AssetComplianceInputReader = (*Store)(nil)
+	_ store.DueComplianceReader        = (*Store)(nil)
 )
 
 // jobInputsSQL reads a page of jobs with their asset's classification,
@@ -254,18 +255,18 @@ func scanJobInput(rows *sql.Rows, assets map[string]*store.Asset, arena *jobInpu
 const stateColsSQL = `cs.status, cs.copies, cs.media_types, cs.score,
  CASE WHEN cs.offsite THEN 1 ELSE 0 END + CASE WHEN cs.offline_or_immutable THEN 2 ELSE 0 END +
  CASE WHEN cs.verified THEN 4 ELSE 0 END,
- cs.reasons, COALESCE(cs.evaluated_at, NULL)`
+ cs.reasons, COALESCE(cs.evaluated_at, NULL), COALESCE(cs.recheck_at, NULL)`
 
 // stateCols scans the state columns of a left join of compliance_states:
 // the digits come packed, offsite 1, offline or immutable 2, verified 4.
 type stateCols struct {
 	status, reasons                   sql.NullString
 	copies, mediaTypes, score, digits sql.NullInt64
-	evaluatedAt                       inputTime
+	evaluatedAt, recheckAt            inputTime
 }
 
 func (c *stateCols) dest() []any {
-	return []any{&c.status, &c.copies, &c.mediaTypes, &c.score, &c.digits, &c.reasons, &c.evaluatedAt}
+	return []any{&c.status, &c.copies, &c.mediaTypes, &c.score, &c.digits, &c.reasons, &c.evaluatedAt, &c.recheckAt}
 }
 
 // state returns the scanned state, nil when the join found none.
@@ -283,7 +284,65 @@ func (c *stateCols) state() *store.StoredComplianceState {
 		Score:              int(c.score.Int64),
 		EvaluatedAt:        c.evaluatedAt.t,
 		ReasonsJSON:        c.reasons.String,
+		RecheckAt:          c.recheckAt.t,
 	}
+}
+
+// dueComplianceSQL lists the due subjects of a kind after an ID: the due
+// states through the (subject_type, recheck_at) index, and the subjects of
+// table %[1]s (filtered by %[2]s) without a state. The two parts are
+// disjoint. The rows of the subject table are walked in full for the
+// second part, but only their primary key and the state's key are read.
+const dueComplianceSQL = `SELECT d.id FROM (
+ SELECT cs.subject_id AS id FROM compliance_states AS cs
+ WHERE cs.subject_type = ? AND (cs.recheck_at IS NULL OR cs.recheck_at <= ?) AND cs.subject_id > ?
+ UNION ALL
+ SELECT p.id FROM %[1]s AS p WHERE %[2]s p.id > ? AND NOT EXISTS (
+  SELECT 1 FROM compliance_states AS ns WHERE ns.subject_type = ? AND ns.subject_id = p.id)
+) AS d ORDER BY d.id LIMIT ?`
+
+var (
+	dueJobsSQL   = fmt.Sprintf(dueComplianceSQL, "jobs", "p.active = ? AND")
+	dueAssetsSQL = fmt.Sprintf(dueComplianceSQL, "assets", "")
+)
+
+// DueCompliance implements store.DueComplianceReader in one statement
+// through the read pool; the cursor is the last ID.
+func (s *Store) DueCompliance(ctx context.Context, p store.DueComplianceParams) (*store.DueCompliancePage, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	limit, after, err := inputsPage(store.ComplianceInputsParams{Limit: p.Limit, Cursor: p.Cursor})
+	if err != nil {
+		return nil, err
+	}
+	now := s.timeArg(store.NormalizeTime(p.Now))
+	var rows *sql.Rows
+	if p.SubjectType == store.SubjectJob {
+		rows, err = s.rdb.QueryContext(ctx, dueJobsSQL, p.SubjectType, now, after, true, after, p.SubjectType, limit+1)
+	} else {
+		rows, err = s.rdb.QueryContext(ctx, dueAssetsSQL, p.SubjectType, now, after, after, p.SubjectType, limit+1)
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := &store.DueCompliancePage{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			_ = rows.Close()
+			return nil, mapErr(err)
+		}
+		out.IDs = append(out.IDs, id)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, err
+	}
+	if len(out.IDs) > limit {
+		out.IDs = out.IDs[:limit]
+		out.NextCursor = store.EncodeCursor(out.IDs[limit-1])
+	}
+	return out, nil
 }
 
 // assetInputsSQL reads a page of assets in name order with their stored

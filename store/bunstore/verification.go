@@ -307,6 +307,8 @@ type complianceStateRow struct {
 	Reasons            string    `bun:"reasons"`
 	EvaluatedAt        time.Time `bun:"evaluated_at"`
 	ChangedAt          time.Time `bun:"changed_at"`
+	// RecheckAt is nil for a state put by PutState (always due).
+	RecheckAt *time.Time `bun:"recheck_at"`
 }
 
 func complianceStateToRow(s *store.ComplianceState) *complianceStateRow {
@@ -407,6 +409,23 @@ var complianceChangeKeyset = keyset[complianceChangeRow]{
 type complianceRepo struct{ *conn }
 
 func (r complianceRepo) PutState(ctx context.Context, s *store.ComplianceState) error {
+	return r.putState(ctx, s, nil)
+}
+
+var _ store.ComplianceRecheckWriter = (*conn)(nil)
+
+// PutStateRecheck implements store.ComplianceRecheckWriter in the one
+// statement of PutState.
+func (c *conn) PutStateRecheck(ctx context.Context, s *store.ComplianceState, recheckAt time.Time) error {
+	if recheckAt.IsZero() {
+		return &store.ValidationError{Fields: map[string]string{"recheck_at": "must be set"}}
+	}
+	at := store.NormalizeTime(recheckAt)
+	return complianceRepo{c}.putState(ctx, s, &at)
+}
+
+// putState upserts s with its recheck time, nil for none.
+func (r complianceRepo) putState(ctx context.Context, s *store.ComplianceState, recheckAt *time.Time) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -416,10 +435,12 @@ func (r complianceRepo) PutState(ctx context.Context, s *store.ComplianceState) 
 	if len(s.Reasons) == 0 {
 		s.Reasons = nil
 	}
-	q := r.insert(complianceStateToRow(s))
+	row := complianceStateToRow(s)
+	row.RecheckAt = recheckAt
+	q := r.insert(row)
 	q = upsertColumns(r.conn, q, "subject_type, subject_id",
 		"status", "copies", "media_types", "offsite", "offline_or_immutable", "verified", "score",
-		"reasons", "evaluated_at", "changed_at")
+		"reasons", "evaluated_at", "changed_at", "recheck_at")
 	_, err := q.Exec(ctx)
 	return mapErr(err)
 }

@@ -1,0 +1,5 @@
+DROP INDEX ix_compliance_states__recheck_at ON compliance_states;
+
+--bun:split
+
+ALTER TABLE compliance_states DROP COLUMN recheck_at;
