@@ -19,7 +19,10 @@ type ComplianceReason struct {
 }
 
 // ComplianceRules says, per digit of 3-2-1-1-0, whether the evaluation
-// found nothing against it: false means a reason of that rule is listed.
+// found nothing against it: false means a reason of that rule is listed
+// (an error for a required digit, a warning for a recommended one or a
+// soft condition); a digit the policy does not require is true. Derived
+// from the stored reasons, since the stored state keeps no rule table.
 type ComplianceRules struct {
 	Copies     bool `json:"3copies"`
 	MediaTypes bool `json:"2media"`
