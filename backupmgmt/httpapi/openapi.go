@@ -166,6 +166,17 @@ func (g *schemaGen) operation(rt *route) map[string]any {
 		"description": "the error envelope",
 		"content":     map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}},
 	}
+	if rt.public && rt.rawResp == "text/plain" {
+		// Ping URLs answer their own refusals in plain text, as
+		// healthchecks-compatible clients expect; the middleware's are JSON.
+		errRef = map[string]any{
+			"description": "the error envelope, or a line of plain text from the handler",
+			"content": map[string]any{
+				"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}},
+				"text/plain":       map[string]any{"schema": map[string]any{"type": "string"}},
+			},
+		}
+	}
 	for _, st := range errorStatuses(rt) {
 		if _, ok := responses[fmt.Sprint(st)]; !ok {
 			responses[fmt.Sprint(st)] = errRef
@@ -174,6 +185,9 @@ func (g *schemaGen) operation(rt *route) map[string]any {
 	op["responses"] = responses
 	return op
 }
+
+// oneOf is a response body that is one of several types.
+type oneOf []any
 
 func (g *schemaGen) response(rt *route, body any, status int) map[string]any {
 	desc := http.StatusText(status)
@@ -188,9 +202,19 @@ func (g *schemaGen) response(rt *route, body any, status int) map[string]any {
 		}
 		return map[string]any{"description": desc, "content": content}
 	}
+	var schema map[string]any
+	if alts, ok := body.(oneOf); ok {
+		var list []any
+		for _, alt := range alts {
+			list = append(list, g.schema(reflect.TypeOf(alt), false))
+		}
+		schema = map[string]any{"oneOf": list}
+	} else {
+		schema = g.schema(reflect.TypeOf(body), false)
+	}
 	return map[string]any{
 		"description": desc,
-		"content":     map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(body), false)}},
+		"content":     map[string]any{"application/json": map[string]any{"schema": schema}},
 	}
 }
 
