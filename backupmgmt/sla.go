@@ -251,8 +251,7 @@ func slaWithinRPO(points []time.Time, rpo time.Duration, from, to time.Time) flo
 // Its cost grows with jobs: the open sla_breach alerts and the jobs are
 // read a page of LimitMax at a time, then each active job costs the query
 // (or, without a store.SLAExecutionReader, 3 or more) of its SLA (see Job)
-// and, when an alert changes, a
-// transaction. That is fine for a tick that runs every few minutes or
+// and, when an alert changes, a transaction. That is fine for a tick that runs every few minutes or
 // hours; it is not on any request path.
 func (l *SLA) Tick(ctx context.Context) (int, error) {
 	s := (*Service)(l)
