@@ -66,8 +66,9 @@ type JobSLA struct {
 }
 
 // Job computes a job's SLA over the window ending now; window 0 means
-// Config.SLAWindow. It costs 4 queries for up to LimitMax runs in the
-// window, and one more per LimitMax more: the job, the runs of the window
+// Config.SLAWindow. It costs 2 queries, the job and its runs, with a
+// store.SLAExecutionReader; without one, 4 for up to LimitMax runs in the
+// window and one more per LimitMax more: the job, the runs of the window
 // page by page, and the newest success and warning before it.
 func (l *SLA) Job(ctx context.Context, jobID string, window time.Duration) (*JobSLA, error) {
 	s := (*Service)(l)
@@ -91,49 +92,41 @@ func (s *Service) slaOf(ctx context.Context, job *store.Job, window time.Duratio
 		JobID: job.ID, Window: window, From: now.Add(-window), To: now,
 		RPOTarget: job.RPOTarget, Target: s.cfg.SLATarget,
 	}
+	runs, before, err := s.slaExecutions(ctx, job.ID, out.From)
+	if err != nil {
+		return nil, fmt.Errorf("backupmgmt: sla of job %s: %w", job.ID, err)
+	}
 	var (
 		points []time.Time // finishes of successful runs: restore points
 		ran    int
 		total  time.Duration
 	)
-	p := store.ListExecutionsParams{JobID: job.ID, Started: store.TimeRange{From: out.From}}
-	p.Limit = store.LimitMax
-	for {
-		page, err := s.store.Executions().List(ctx, p)
-		if err != nil {
-			return nil, fmt.Errorf("backupmgmt: sla of job %s: %w", job.ID, err)
-		}
-		for i := range page.Items {
-			e := &page.Items[i]
-			switch e.Status {
-			case store.ExecutionRunning:
-				continue
-			case store.ExecutionCanceled:
-				out.Canceled++
-				continue
-			case store.ExecutionMissed:
-				out.Runs++
-				out.Failures++
-				out.Missed++
-				continue
-			case store.ExecutionSuccess, store.ExecutionWarning:
-				out.Successes++
-				if e.FinishedAt != nil {
-					points = append(points, *e.FinishedAt)
-				}
-			default:
-				out.Failures++
-			}
+	for i := range runs {
+		e := &runs[i]
+		switch e.Status {
+		case store.ExecutionRunning:
+			continue
+		case store.ExecutionCanceled:
+			out.Canceled++
+			continue
+		case store.ExecutionMissed:
 			out.Runs++
-			ran++
-			d := e.Duration()
-			total += d
-			out.MaxDuration = max(out.MaxDuration, d)
+			out.Failures++
+			out.Missed++
+			continue
+		case store.ExecutionSuccess, store.ExecutionWarning:
+			out.Successes++
+			if e.FinishedAt != nil {
+				points = append(points, *e.FinishedAt)
+			}
+		default:
+			out.Failures++
 		}
-		if page.NextCursor == "" {
-			break
-		}
-		p.Cursor = page.NextCursor
+		out.Runs++
+		ran++
+		d := e.Duration()
+		total += d
+		out.MaxDuration = max(out.MaxDuration, d)
 	}
 	if out.Runs > 0 {
 		rate := float64(out.Successes) / float64(out.Runs)
@@ -142,18 +135,11 @@ func (s *Service) slaOf(ctx context.Context, job *store.Job, window time.Duratio
 	if ran > 0 {
 		out.MeanDuration = total / time.Duration(ran)
 	}
-
 	// The restore point at the start of the window is the newest success
-	// before it; success and warning are separate statuses to the store.
-	for _, st := range []store.ExecutionStatus{store.ExecutionSuccess, store.ExecutionWarning} {
-		before := store.ListExecutionsParams{JobID: job.ID, Status: st, Started: store.TimeRange{To: out.From}}
-		before.Limit = 1
-		page, err := s.store.Executions().List(ctx, before)
-		if err != nil {
-			return nil, fmt.Errorf("backupmgmt: sla of job %s: %w", job.ID, err)
-		}
-		if len(page.Items) > 0 && page.Items[0].FinishedAt != nil {
-			points = append(points, *page.Items[0].FinishedAt)
+	// or warning before it.
+	for _, e := range before {
+		if e.FinishedAt != nil {
+			points = append(points, *e.FinishedAt)
 		}
 	}
 	points = slices.DeleteFunc(points, func(t time.Time) bool { return t.After(now) })
@@ -177,6 +163,52 @@ func (s *Service) slaOf(ctx context.Context, job *store.Job, window time.Duratio
 	out.Breached = (out.SuccessRate != nil && *out.SuccessRate < out.Target) ||
 		(out.WithinRPO != nil && *out.WithinRPO < out.Target)
 	return out, nil
+}
+
+// slaExecutions returns the runs of a job started at or after from and its
+// newest success and newest warning started before from, as
+// store.SLAExecutionReader does: in its one statement when the store has
+// it, else through List page by page and once for each status before the
+// window (success and warning are separate statuses to the store). Only
+// the fields of slaFields are set.
+func (s *Service) slaExecutions(ctx context.Context, jobID string, from time.Time) (window, before []store.Execution, err error) {
+	if r, ok := s.store.Executions().(store.SLAExecutionReader); ok {
+		return r.SLAExecutions(ctx, jobID, from)
+	}
+	p := store.ListExecutionsParams{JobID: jobID, Started: store.TimeRange{From: from}}
+	p.Limit = store.LimitMax
+	for {
+		page, err := s.store.Executions().List(ctx, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range page.Items {
+			window = append(window, slaFields(e))
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		p.Cursor = page.NextCursor
+	}
+	for _, st := range []store.ExecutionStatus{store.ExecutionSuccess, store.ExecutionWarning} {
+		p := store.ListExecutionsParams{JobID: jobID, Status: st, Started: store.TimeRange{To: from}}
+		p.Limit = 1
+		page, err := s.store.Executions().List(ctx, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range page.Items {
+			before = append(before, slaFields(e))
+		}
+	}
+	return window, before, nil
+}
+
+// slaFields is e with only the fields an SLA reads, as
+// store.SLAExecutionReader sets them: a window of many runs is held in
+// memory without their messages and log excerpts.
+func slaFields(e store.Execution) store.Execution {
+	return store.Execution{ID: e.ID, JobID: e.JobID, Status: e.Status, StartedAt: e.StartedAt, FinishedAt: e.FinishedAt}
 }
 
 // slaWithinRPO is the share of [from, to) during which the newest of the
@@ -217,9 +249,9 @@ func slaWithinRPO(points []time.Time, rpo time.Duration, from, to time.Time) flo
 // how many jobs are in breach.
 //
 // Its cost grows with jobs: the open sla_breach alerts and the jobs are
-// read a page of LimitMax at a time, then each active job costs the 3 or
-// more queries of its SLA (see Job) and, when an alert changes, a
-// transaction. That is fine for a tick that runs every few minutes or
+// read a page of LimitMax at a time, then each active job costs the query
+// (or, without a store.SLAExecutionReader, 3 or more) of its SLA (see Job)
+// and, when an alert changes, a transaction. That is fine for a tick that runs every few minutes or
 // hours; it is not on any request path.
 func (l *SLA) Tick(ctx context.Context) (int, error) {
 	s := (*Service)(l)
