@@ -110,6 +110,7 @@ func (a *API) limiterFor(rt *route, r *http.Request) (*security.Limiter, string)
 		return a.limits.anonymous, ip
 	}
 	switch rt.limit {
+	case limitAPI:
 	case limitIngest:
 		return a.limits.ingest, principalKey
 	case limitReports:
