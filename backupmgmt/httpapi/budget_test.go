@@ -129,7 +129,7 @@ func (f *budgetFixture) path(t *testing.T, pattern string) string {
 // of the data (one lending, one plan, a medium's few events, one setting).
 var smallLists = []string{
 	"/api/v1/lendings", "/api/v1/rotation-plans", "/api/v1/media/{id}/events", "/api/v1/settings",
-	"/api/v1/jobs/{id}/copies",
+	"/api/v1/jobs/{id}/copies", "/api/v1/compliance/trend", // a day range, 30 days by default
 }
 
 // budgetExempt are GET routes that are not a page or a detail: the audit
