@@ -34,7 +34,8 @@
 //     password hashing, API keys, authentication, RBAC); depends on none of
 //     the packages above.
 //   - examples: runnable examples of embedding the library.
-//   - cmd/refserver: the thin reference server (serve, migrate).
+//   - cmd/refserver: the thin reference server (serve, migrate, user add,
+//     apikey create, audit verify).
 //
 // Dependencies point one way: store ← cache, observe ← backupmgmt ←
 // backupmgmt/* ← cmd/refserver; security stands alone. The library never
@@ -42,6 +43,7 @@
 // Prometheus registry or the default slog logger; cmd/refserver does.
 //
 // Today the storage foundation (store, store/bunstore and its sub-packages,
-// store/storetest), the domain services of backupmgmt and the refserver
-// skeleton exist; the other packages are placeholders.
+// store/storetest), the domain services of backupmgmt, the REST API
+// (backupmgmt/httpapi), the security middleware and refserver exist; cache,
+// observe and examples are placeholders.
 package custos

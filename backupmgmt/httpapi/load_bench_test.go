@@ -146,7 +146,7 @@ func BenchmarkLoadIngest(b *testing.B) {
 	now := time.Now().UTC()
 	bodies := func(i int) []byte {
 		raw, _ := json.Marshal(map[string]any{
-			"job_id": ids[i%jobs], "run_id": fmt.Sprintf("run-%d-%d", b.N, i), "status": "success",
+			"job_id": ids[(i%jobs+jobs)%jobs], "run_id": fmt.Sprintf("run-%d-%d", b.N, i), "status": "success",
 			"started_at": now.Add(-time.Minute).Format(time.RFC3339Nano), "finished_at": now.Format(time.RFC3339Nano),
 			"size_bytes": 1 << 30, "files": 1200, "message": "ok",
 		})
