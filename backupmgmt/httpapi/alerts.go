@@ -109,14 +109,7 @@ func (a *API) alertRoutes() []*route {
 			method: "GET", path: "/api/v1/alerts/{id}", perm: backupmgmt.PermRead, resource: "alert", tag: "alerts",
 			summary: "Get an alert",
 			resp:    Alert{}, status: http.StatusOK,
-			h: func(w http.ResponseWriter, r *http.Request) error {
-				al, err := a.svc.Alerts().Get(r.Context(), pathID(r, "id"))
-				if err != nil {
-					return err
-				}
-				writeJSON(w, http.StatusOK, alertView(al))
-				return nil
-			},
+			h: getByID(a.svc.Alerts().Get, alertView),
 		},
 		{
 			method: "POST", path: "/api/v1/alerts/{id}/acknowledge", perm: backupmgmt.PermAlertsManage, resource: "alert", tag: "alerts",

@@ -154,14 +154,7 @@ func (a *API) mediaRoutes() []*route {
 			method: "GET", path: "/api/v1/media/{id}", perm: backupmgmt.PermRead, resource: "media", tag: "media",
 			summary: "Get a medium",
 			resp:    Media{}, status: http.StatusOK,
-			h: func(w http.ResponseWriter, r *http.Request) error {
-				m, err := a.svc.Media().Get(r.Context(), pathID(r, "id"))
-				if err != nil {
-					return err
-				}
-				writeJSON(w, http.StatusOK, mediaView(m))
-				return nil
-			},
+			h: getByID(a.svc.Media().Get, mediaView),
 		},
 		{
 			method: "PATCH", path: "/api/v1/media/{id}", perm: backupmgmt.PermMediaManage, resource: "media", tag: "media",

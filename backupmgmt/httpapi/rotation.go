@@ -92,14 +92,7 @@ func (a *API) rotationRoutes() []*route {
 			method: "GET", path: "/api/v1/rotation-plans/{id}", perm: backupmgmt.PermRead, resource: "rotation_plan", tag: "rotation",
 			summary: "Get a rotation plan",
 			resp:    RotationPlan{}, status: http.StatusOK,
-			h: func(w http.ResponseWriter, r *http.Request) error {
-				p, err := a.svc.Rotation().GetPlan(r.Context(), pathID(r, "id"))
-				if err != nil {
-					return err
-				}
-				writeJSON(w, http.StatusOK, rotationPlanView(p))
-				return nil
-			},
+			h: getByID(a.svc.Rotation().GetPlan, rotationPlanView),
 		},
 		{
 			method: "PATCH", path: "/api/v1/rotation-plans/{id}", perm: backupmgmt.PermMediaManage, resource: "rotation_plan", tag: "rotation",
@@ -113,13 +106,7 @@ func (a *API) rotationRoutes() []*route {
 			method: "DELETE", path: "/api/v1/rotation-plans/{id}", perm: backupmgmt.PermDelete, resource: "rotation_plan", tag: "rotation",
 			summary: "Delete a rotation plan (the media stay) and resolve its rotation alert",
 			status:  http.StatusNoContent,
-			h: func(w http.ResponseWriter, r *http.Request) error {
-				if err := a.svc.Rotation().DeletePlan(r.Context(), pathID(r, "id")); err != nil {
-					return err
-				}
-				noContent(w)
-				return nil
-			},
+			h:       deleteByID(a.svc.Rotation().DeletePlan),
 		},
 		{
 			method: "POST", path: "/api/v1/rotation-plans/{id}/rotate", perm: backupmgmt.PermMediaManage, resource: "rotation_plan", tag: "rotation",

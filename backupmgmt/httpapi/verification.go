@@ -130,14 +130,7 @@ func (a *API) verificationRoutes() []*route {
 			method: "GET", path: "/api/v1/verification/tests/{id}", perm: backupmgmt.PermRead, resource: "verification_test", tag: "verification",
 			summary: "Get a restore test",
 			resp:    VerificationTest{}, status: http.StatusOK,
-			h: func(w http.ResponseWriter, r *http.Request) error {
-				t, err := a.svc.Verification().GetTest(r.Context(), pathID(r, "id"))
-				if err != nil {
-					return err
-				}
-				writeJSON(w, http.StatusOK, verificationTestView(t))
-				return nil
-			},
+			h: getByID(a.svc.Verification().GetTest, verificationTestView),
 		},
 		{
 			// Tests are evidence: deleting one is the admin's "delete" row of
@@ -145,13 +138,7 @@ func (a *API) verificationRoutes() []*route {
 			method: "DELETE", path: "/api/v1/verification/tests/{id}", perm: backupmgmt.PermDelete, resource: "verification_test", tag: "verification",
 			summary: "Delete a restore test; compliance and alerts follow the job's latest test",
 			status:  http.StatusNoContent,
-			h: func(w http.ResponseWriter, r *http.Request) error {
-				if err := a.svc.Verification().DeleteTest(r.Context(), pathID(r, "id")); err != nil {
-					return err
-				}
-				noContent(w)
-				return nil
-			},
+			h:       deleteByID(a.svc.Verification().DeleteTest),
 		},
 		{
 			method: "GET", path: "/api/v1/verification/schedules", perm: backupmgmt.PermRead, resource: "verification_schedule", tag: "verification",
@@ -174,14 +161,7 @@ func (a *API) verificationRoutes() []*route {
 			method: "GET", path: "/api/v1/verification/schedules/{id}", perm: backupmgmt.PermRead, resource: "verification_schedule", tag: "verification",
 			summary: "Get a verification schedule",
 			resp:    VerificationSchedule{}, status: http.StatusOK,
-			h: func(w http.ResponseWriter, r *http.Request) error {
-				s, err := a.svc.Verification().GetSchedule(r.Context(), pathID(r, "id"))
-				if err != nil {
-					return err
-				}
-				writeJSON(w, http.StatusOK, verificationScheduleView(s))
-				return nil
-			},
+			h: getByID(a.svc.Verification().GetSchedule, verificationScheduleView),
 		},
 		{
 			method: "PATCH", path: "/api/v1/verification/schedules/{id}", perm: backupmgmt.PermVerificationManage, resource: "verification_schedule", tag: "verification",
@@ -193,13 +173,7 @@ func (a *API) verificationRoutes() []*route {
 			method: "DELETE", path: "/api/v1/verification/schedules/{id}", perm: backupmgmt.PermDelete, resource: "verification_schedule", tag: "verification",
 			summary: "Delete a verification schedule",
 			status:  http.StatusNoContent,
-			h: func(w http.ResponseWriter, r *http.Request) error {
-				if err := a.svc.Verification().DeleteSchedule(r.Context(), pathID(r, "id")); err != nil {
-					return err
-				}
-				noContent(w)
-				return nil
-			},
+			h:       deleteByID(a.svc.Verification().DeleteSchedule),
 		},
 		{
 			method: "GET", path: "/api/v1/verification/due", perm: backupmgmt.PermRead, tag: "verification",

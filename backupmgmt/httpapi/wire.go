@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -92,3 +93,28 @@ func foldUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)
 
 // pathID returns a path parameter, which the mux guarantees is non-empty.
 func pathID(r *http.Request, name string) string { return r.PathValue(name) }
+
+// getByID is the handler of a plain detail route: the path's {id}, read by
+// get, answered in its view.
+func getByID[S, T any](get func(ctx context.Context, id string) (*S, error), view func(*S) T) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v, err := get(r.Context(), pathID(r, "id"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, view(v))
+		return nil
+	}
+}
+
+// deleteByID is the handler of a plain delete route: 204 once del has
+// removed the path's {id}.
+func deleteByID(del func(ctx context.Context, id string) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := del(r.Context(), pathID(r, "id")); err != nil {
+			return err
+		}
+		noContent(w)
+		return nil
+	}
+}
