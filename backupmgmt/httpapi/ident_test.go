@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -52,17 +51,6 @@ func sessionCookie(res *resp) *http.Cookie {
 		}
 	}
 	return nil
-}
-
-// limiterLimits reports whether the security package's limiter limits at
-// all; the contract stub the package may be built against allows
-// everything, and a rate-limit test then has nothing to observe.
-func limiterLimits(t testing.TB) bool {
-	t.Helper()
-	lim, err := security.NewLimiter(security.LimiterConfig{Limits: []security.Limit{{Events: 1, Period: time.Hour}}})
-	require.NoError(t, err)
-	lim.Allow("k")
-	return !lim.Allow("k").Allowed
 }
 
 // badInput is one malformed request of a table test.
