@@ -194,6 +194,7 @@ func (k *APIKeys) Revoke(ctx context.Context, id string) (*store.APIKey, error) 
 		if err := tx.APIKeys().Update(ctx, key); err != nil {
 			return err
 		}
+		s.identityChanged(ctx)
 		return s.audit(ctx, tx, "apikey.revoke", "api_key", key.ID, map[string]any{
 			"name": key.Name, "user_id": key.UserID, "prefix": key.Prefix,
 		})
@@ -215,47 +216,35 @@ func (k *APIKeys) Authenticate(ctx context.Context, keyText string) (Actor, erro
 	if err != nil {
 		return Actor{}, ErrInvalidAPIKey
 	}
-	var (
-		key *store.APIKey
-		u   *store.User // nil until read
-	)
-	if g, ok := s.store.APIKeys().(store.APIKeyUserGetter); ok {
-		key, u, err = g.GetAPIKeyUser(ctx, prefix)
-	} else {
-		key, err = s.store.APIKeys().GetByPrefix(ctx, prefix)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		security.SecretMatches(secret, apiKeyDummyHash)
-		return Actor{}, ErrInvalidAPIKey
-	}
-	if err != nil {
-		return Actor{}, err
-	}
-	if !security.SecretMatches(secret, key.SecretHash) {
-		return Actor{}, ErrInvalidAPIKey
-	}
 	now := s.Now()
-	if key.RevokedAt != nil || (key.ExpiresAt != nil && !now.Before(*key.ExpiresAt)) {
-		return Actor{}, ErrInvalidAPIKey
-	}
-	if u == nil {
-		u, err = s.store.Users().Get(ctx, key.UserID)
-		if errors.Is(err, store.ErrNotFound) {
+	var key *store.APIKey
+	var u *store.User
+	if e, ok := s.keys.get(prefix, now); ok {
+		if !security.SecretMatches(secret, e.key.SecretHash) {
 			return Actor{}, ErrInvalidAPIKey
 		}
-		if err != nil {
+		if e.key.ExpiresAt != nil && !now.Before(*e.key.ExpiresAt) {
+			return Actor{}, ErrInvalidAPIKey
+		}
+		key, u = e.key, e.user
+		if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= apiKeyTouchEvery {
+			if err := s.apiKeyTouch(ctx, key.ID, now); err != nil {
+				return Actor{}, err
+			}
+			s.keys.touched(prefix, e, now)
+		}
+	} else {
+		gen := s.keys.gen.Load()
+		if key, u, err = s.apiKeyLoad(ctx, prefix, secret, now); err != nil {
 			return Actor{}, err
 		}
-	}
-	if !u.Active {
-		return Actor{}, ErrInvalidAPIKey
-	}
-	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= apiKeyTouchEvery {
-		if err := s.store.APIKeys().TouchLastUsed(ctx, key.ID, now); errors.Is(err, store.ErrNotFound) {
-			return Actor{}, ErrInvalidAPIKey // deleted meanwhile
-		} else if err != nil {
-			return Actor{}, err
+		if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= apiKeyTouchEvery {
+			if err := s.apiKeyTouch(ctx, key.ID, now); err != nil {
+				return Actor{}, err
+			}
+			key.LastUsedAt = &now
 		}
+		s.keys.put(prefix, &apiKeyEntry{gen: gen, loaded: now, key: key, user: u})
 	}
 	base := ActorFrom(ctx)
 	var jobID string
@@ -271,6 +260,57 @@ func (k *APIKeys) Authenticate(ctx context.Context, keyText string) (Actor, erro
 		IP:        base.IP,
 		RequestID: base.RequestID,
 	}, nil
+}
+
+// apiKeyLoad reads and checks the key of prefix and its user: every
+// refusal is ErrInvalidAPIKey.
+func (s *Service) apiKeyLoad(ctx context.Context, prefix, secret string, now time.Time) (*store.APIKey, *store.User, error) {
+	var (
+		key *store.APIKey
+		u   *store.User // nil until read
+		err error
+	)
+	if g, ok := s.store.APIKeys().(store.APIKeyUserGetter); ok {
+		key, u, err = g.GetAPIKeyUser(ctx, prefix)
+	} else {
+		key, err = s.store.APIKeys().GetByPrefix(ctx, prefix)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		security.SecretMatches(secret, apiKeyDummyHash)
+		return nil, nil, ErrInvalidAPIKey
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !security.SecretMatches(secret, key.SecretHash) {
+		return nil, nil, ErrInvalidAPIKey
+	}
+	if key.RevokedAt != nil || (key.ExpiresAt != nil && !now.Before(*key.ExpiresAt)) {
+		return nil, nil, ErrInvalidAPIKey
+	}
+	if u == nil {
+		u, err = s.store.Users().Get(ctx, key.UserID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil, ErrInvalidAPIKey
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if !u.Active {
+		return nil, nil, ErrInvalidAPIKey
+	}
+	return key, u, nil
+}
+
+// apiKeyTouch records a use of a key.
+func (s *Service) apiKeyTouch(ctx context.Context, id string, now time.Time) error {
+	err := s.store.APIKeys().TouchLastUsed(ctx, id, now)
+	if errors.Is(err, store.ErrNotFound) {
+		s.keys.invalidate()
+		return ErrInvalidAPIKey // deleted meanwhile
+	}
+	return err
 }
 
 // apiKeyPublic clears the secret's hash of a key the service hands out, as

@@ -1,6 +1,7 @@
 package backupmgmt
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -162,14 +163,19 @@ func TestAuthQueryBudget(t *testing.T) {
 
 					require.Equal(t, path.reads+1, authenticate(), "the first use is written")
 					require.EqualValues(t, 1, qc.CountOf("UPDATE"))
-					b.clock.Advance(59 * time.Second)
-					require.Equal(t, path.reads, authenticate())
+					b.clock.Advance(20 * time.Second)
+					require.Zero(t, authenticate(), "a checked key is held in memory")
+					b.clock.Advance(20 * time.Second)
+					require.Equal(t, path.reads, authenticate(), "read again after apiKeyCacheTTL")
 					require.Equal(t, path.reads, qc.CountOf("SELECT"))
+					b.clock.Advance(20 * time.Second)
+					require.EqualValues(t, 1, authenticate(), "a use is due: written, not read")
+					require.EqualValues(t, 1, qc.CountOf("UPDATE"))
 					b.clock.Advance(time.Second)
-					require.Equal(t, path.reads+1, authenticate())
+					require.Zero(t, authenticate(), "the write is remembered")
 					stored, err := b.store.APIKeys().Get(ctx, key.ID)
 					require.NoError(t, err)
-					require.Equal(t, b.svc.Now(), *stored.LastUsedAt)
+					require.Equal(t, b.svc.Now().Add(-time.Second), *stored.LastUsedAt)
 				})
 
 				t.Run("APIKeyRefusalsAreUnchanged", func(t *testing.T) {
@@ -222,5 +228,95 @@ func TestAuthQueryBudget(t *testing.T) {
 				})
 			})
 		}
+	})
+}
+
+// TestAPIKeyCacheRevocation: a key held in memory is refused as soon as it
+// is revoked, or its user deactivated, demoted or deleted, through the same
+// service; a revocation by another replica is seen within apiKeyCacheTTL;
+// expiry is checked on every call.
+func TestAPIKeyCacheRevocation(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+		b := setup(t, kind, nil)
+		ctx := t.Context()
+		admin := b.userFixture(t, "root", store.RoleAdmin)
+		actx := actorCtx(ctx, admin)
+		newKey := func(u *store.User, expires *time.Time) (*store.APIKey, string) {
+			t.Helper()
+			key, text, err := b.svc.APIKeys().Create(actx, APIKeyParams{UserID: u.ID, Name: "k", Scopes: []store.Scope{store.ScopeRead}, ExpiresAt: expires})
+			require.NoError(t, err)
+			return key, text.Reveal()
+		}
+		accepted := func(svc *Service, text string) Actor {
+			t.Helper()
+			a, err := svc.APIKeys().Authenticate(ctx, text)
+			require.NoError(t, err)
+			return a
+		}
+		refused := func(svc *Service, text string) {
+			t.Helper()
+			_, err := svc.APIKeys().Authenticate(ctx, text)
+			require.ErrorIs(t, err, ErrInvalidAPIKey)
+		}
+
+		key, text := newKey(admin, nil)
+		accepted(b.svc, text)
+		_, err := b.svc.APIKeys().Revoke(actx, key.ID)
+		require.NoError(t, err)
+		refused(b.svc, text)
+
+		ops := b.userFixture(t, "ops", store.RoleOperator)
+		_, opsText := newKey(ops, nil)
+		require.Equal(t, store.RoleOperator, accepted(b.svc, opsText).Role)
+		viewer := store.RoleViewer
+		_, err = b.svc.Users().Update(actx, ops.ID, UserUpdate{Role: &viewer})
+		require.NoError(t, err)
+		require.Equal(t, store.RoleViewer, accepted(b.svc, opsText).Role, "a role change is seen at once")
+		off := false
+		_, err = b.svc.Users().Update(actx, ops.ID, UserUpdate{Active: &off})
+		require.NoError(t, err)
+		refused(b.svc, opsText)
+
+		gone := b.userFixture(t, "gone", store.RoleViewer)
+		_, goneText := newKey(gone, nil)
+		accepted(b.svc, goneText)
+		require.NoError(t, b.svc.Users().Delete(actx, gone.ID))
+		refused(b.svc, goneText)
+
+		expires := b.svc.Now().Add(10 * time.Second)
+		_, expText := newKey(admin, &expires)
+		accepted(b.svc, expText)
+		b.clock.Advance(10 * time.Second)
+		refused(b.svc, expText)
+
+		// Another replica revokes: this one holds the key until its entry
+		// is apiKeyCacheTTL old.
+		replica, err := New(b.store, &Config{Now: b.clock.Now})
+		require.NoError(t, err)
+		other, otherText := newKey(admin, nil)
+		accepted(b.svc, otherText)
+		_, err = replica.APIKeys().Revoke(actx, other.ID)
+		require.NoError(t, err)
+		refused(replica, otherText)
+		b.clock.Advance(apiKeyCacheTTL - time.Second)
+		accepted(b.svc, otherText)
+		b.clock.Advance(time.Second)
+		refused(b.svc, otherText)
+
+		// A wrong secret for a held prefix is refused.
+		prefix, _, err := security.ParseAPIKey(opsText)
+		require.NoError(t, err)
+		_, liveText := newKey(admin, nil)
+		accepted(b.svc, liveText)
+		livePrefix, _, err := security.ParseAPIKey(liveText)
+		require.NoError(t, err)
+		require.NotEqual(t, prefix, livePrefix)
+		forged := strings.Replace(liveText, liveText[len(liveText)-4:], "AAAA", 1)
+		if forged == liveText {
+			forged = strings.Replace(liveText, liveText[len(liveText)-4:], "BBBB", 1)
+		}
+		refused(b.svc, forged)
+		accepted(b.svc, liveText)
 	})
 }

@@ -127,16 +127,10 @@ func (x *Executions) Record(ctx context.Context, p RecordParams) (*RecordResult,
 	if err := s.ingestPrepare(&p, s.Now()); err != nil {
 		return nil, err
 	}
-	var out *RecordResult
-	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
-		var err error
-		out, err = s.ingestRecord(ctx, tx, p)
-		return err
-	})
-	if err != nil {
-		return nil, err
+	if s.cfg.IngestGroupMax > 1 {
+		return s.recordGrouped(ctx, p)
 	}
-	return out, nil
+	return s.recordAlone(ctx, p)
 }
 
 // RecordBatch records up to RecordBatchMax runs in order, each on its own as
@@ -177,11 +171,10 @@ func (x *Executions) RecordBatch(ctx context.Context, items []RecordParams) ([]B
 				// The savepoint rolled back: so do its effects on memory.
 				afterCommitUndo(ctx, mark)
 			}
-			var ve *store.ValidationError
 			switch {
 			case err == nil:
 				out[i] = BatchResult{Execution: res.Execution, Created: res.Created, Completed: res.Completed}
-			case errors.As(err, &ve), errors.Is(err, ErrKeyJobMismatch):
+			case inputError(err):
 				out[i].Err = err
 			default:
 				return err

@@ -101,6 +101,10 @@ type Config struct {
 	ComplianceRefresh time.Duration
 	// AuditRetention defaults to AuditRetentionDefault (3 years).
 	AuditRetention time.Duration
+	// IngestGroupMax is the most concurrent Record calls that share one
+	// commit (group commit). Defaults to IngestGroupMaxDefault; 1 commits
+	// every run on its own.
+	IngestGroupMax int
 }
 
 func (c *Config) withDefaults() Config {
@@ -137,6 +141,7 @@ func (c *Config) withDefaults() Config {
 	out.SLATarget = cmp.Or(out.SLATarget, SLATargetDefault)
 	out.ComplianceRefresh = cmp.Or(out.ComplianceRefresh, ComplianceRefreshDefault)
 	out.AuditRetention = cmp.Or(out.AuditRetention, AuditRetentionDefault)
+	out.IngestGroupMax = cmp.Or(out.IngestGroupMax, IngestGroupMaxDefault)
 	return out
 }
 
@@ -171,6 +176,7 @@ func (c *Config) validate() error {
 		"anomaly_window":      c.AnomalyWindow,
 		"anomaly_min_samples": c.AnomalyMinSamples,
 		"lockout_threshold":   c.LockoutThreshold,
+		"ingest_group_max":    c.IngestGroupMax,
 	} {
 		if n < 0 {
 			fields[field] = "must not be negative"
@@ -200,6 +206,10 @@ type Service struct {
 	// swept is set once a Compliance.SweepAll has completed: until then the
 	// stored states may come from another policy (Compliance.Sweep).
 	swept atomic.Bool
+	// group is the group commit queue of Record.
+	group groupCommit
+	// keys caches checked API keys (apikeys_cache.go).
+	keys *apiKeyCache
 }
 
 // New returns a Service over s. The store must be migrated.
@@ -211,7 +221,7 @@ func New(s store.Store, cfg *Config) (*Service, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("backupmgmt: config: %w", err)
 	}
-	return &Service{store: s, cfg: c, log: c.Logger, stats: newIngestStatsCache()}, nil
+	return &Service{store: s, cfg: c, log: c.Logger, stats: newIngestStatsCache(), keys: newAPIKeyCache()}, nil
 }
 
 // Store returns the store the service works on, for reads the service does

@@ -172,6 +172,7 @@ func (us *Users) Update(ctx context.Context, id string, p UserUpdate) (*store.Us
 		if err := usersGuardLastAdmin(locked, before, &u); err != nil {
 			return err
 		}
+		s.identityChanged(ctx)
 		if err := tx.Users().Update(ctx, &u); err != nil {
 			return err
 		}
@@ -207,6 +208,7 @@ func (us *Users) Delete(ctx context.Context, id string) error {
 		if err := usersGuardLastAdmin(locked, before, nil); err != nil {
 			return err
 		}
+		s.identityChanged(ctx)
 		if err := tx.Users().Delete(ctx, id); err != nil {
 			if errors.Is(err, store.ErrForeignKey) {
 				return fmt.Errorf("user %s still owns jobs, assets or lendings; deactivate instead: %w", before.Username, err)
@@ -244,6 +246,7 @@ func (us *Users) SetPassword(ctx context.Context, id, password string) error {
 		u.PasswordHash = hash
 		u.PasswordChangedAt = &now
 		u.FailedLogins, u.LockedUntil = 0, nil
+		s.identityChanged(ctx)
 		if err := tx.Users().Update(ctx, u); err != nil {
 			return err
 		}
@@ -299,6 +302,7 @@ func (us *Users) ChangePassword(ctx context.Context, id, oldPassword, newPasswor
 		now := s.Now()
 		cur.PasswordHash = hash
 		cur.PasswordChangedAt = &now
+		s.identityChanged(ctx)
 		if err := tx.Users().Update(ctx, cur); err != nil {
 			return err
 		}

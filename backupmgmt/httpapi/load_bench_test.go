@@ -144,10 +144,13 @@ func BenchmarkLoadIngest(b *testing.B) {
 		ids[i] = j.ID
 	}
 	now := time.Now().UTC()
+	// Each job's runs start one after another, as a real job's do (runs of
+	// one job with the same start would defeat the anomaly cache).
 	bodies := func(i int) []byte {
+		started := now.Add(-time.Hour + time.Duration(i+2)*100*time.Microsecond)
 		raw, _ := json.Marshal(map[string]any{
 			"job_id": ids[(i%jobs+jobs)%jobs], "run_id": fmt.Sprintf("run-%d-%d", b.N, i), "status": "success",
-			"started_at": now.Add(-time.Minute).Format(time.RFC3339Nano), "finished_at": now.Format(time.RFC3339Nano),
+			"started_at": started.Format(time.RFC3339Nano), "finished_at": started.Add(time.Minute).Format(time.RFC3339Nano),
 			"size_bytes": 1 << 30, "files": 1200, "message": "ok",
 		})
 		return raw
