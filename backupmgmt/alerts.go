@@ -103,6 +103,7 @@ func (s *Service) raiseAlert(ctx context.Context, tx store.Repos, spec alertSpec
 			if err := s.queueNotices(ctx, tx, a, AlertEventOpened); err != nil {
 				return nil, "", err
 			}
+			s.observeAlert(ctx, a)
 			return a, AlertEventOpened, nil
 		case err != nil:
 			return nil, "", fmt.Errorf("backupmgmt: find alert %s: %w", key, err)
@@ -192,6 +193,9 @@ func (s *Service) raiseAlerts(ctx context.Context, tx store.Repos, specs []alert
 		}
 		if err != nil {
 			return fmt.Errorf("backupmgmt: open alerts: %w", err)
+		}
+		for _, a := range fresh {
+			s.observeAlert(ctx, a)
 		}
 	}
 	if u, ok := tx.Alerts().(store.AlertSeenUpdater); ok {

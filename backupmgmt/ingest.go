@@ -388,6 +388,7 @@ func (s *Service) ingestExecution(ctx context.Context, tx store.Repos, job *stor
 		return nil, fmt.Errorf("backupmgmt: record run: %w", err)
 	}
 	if created {
+		s.observeRun(ctx, job, e)
 		return &RecordResult{Execution: e, Created: true}, s.ingestApply(ctx, tx, job, cp, e, false)
 	}
 	if e.Status != store.ExecutionRunning || in.Status == store.ExecutionRunning {
@@ -424,6 +425,7 @@ func (s *Service) ingestComplete(ctx context.Context, tx store.Repos, job *store
 	if err := tx.Executions().Finish(ctx, &fin); err != nil {
 		return nil, fmt.Errorf("backupmgmt: finish run: %w", err)
 	}
+	s.observeRun(ctx, job, &fin)
 	return &RecordResult{Execution: &fin, Completed: true}, s.ingestApply(ctx, tx, job, cp, &fin, true)
 }
 

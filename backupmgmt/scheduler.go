@@ -180,6 +180,8 @@ func (sc *Scheduler) miss(ctx context.Context, ids []string, now time.Time) (int
 				}
 				misses++
 				specs = append(specs, missedSpec(j, e.StartedAt, *e.FinishedAt))
+				name := j.Name
+				afterCommit(ctx, func() { s.cfg.Observer.ExecutionRecorded(name, string(store.ExecutionMissed), 0, 0) })
 			}
 			j.NextDueAt = plan.next
 			if misses > 0 {

@@ -101,6 +101,9 @@ type Config struct {
 	ComplianceRefresh time.Duration
 	// AuditRetention defaults to AuditRetentionDefault (3 years).
 	AuditRetention time.Duration
+	// Observer is told of runs, alerts and restore tests once they
+	// committed, for metrics. Defaults to none.
+	Observer Observer
 	// IngestGroupMax is the most concurrent Record calls that share one
 	// commit (group commit). Defaults to IngestGroupMaxDefault; 1 commits
 	// every run on its own.
@@ -124,6 +127,9 @@ func (c *Config) withDefaults() Config {
 	if out.Policy == nil {
 		p := DefaultPolicy()
 		out.Policy = &p
+	}
+	if out.Observer == nil {
+		out.Observer = nopObserver{}
 	}
 	if out.Location == nil {
 		out.Location = time.UTC

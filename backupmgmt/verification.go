@@ -142,6 +142,8 @@ func (v *Verification) RecordTest(ctx context.Context, p TestParams) (*store.Ver
 		if err := tx.VerificationTests().Create(ctx, t); err != nil {
 			return fmt.Errorf("backupmgmt: record restore test: %w", err)
 		}
+		result, took := string(t.Result), t.Duration
+		afterCommit(ctx, func() { s.cfg.Observer.VerificationRecorded(result, took) })
 		sched, err := verifActiveSchedule(ctx, tx, job.ID)
 		if err != nil {
 			return err
