@@ -13,6 +13,11 @@ import (
 // TestMain drops the pooled PostgreSQL and MySQL test databases that
 // bunstoretest.New made, and fails if serve left a goroutine running.
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		// The test binary started as a refserver process (crash_test.go).
+		main()
+		return
+	}
 	code := bunstoretest.Main(m)
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
