@@ -104,12 +104,9 @@ func parseBareos(data []byte, o Options) ([]backupmgmt.RecordParams, error) {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, &ParseError{Field: "result.jobs", Message: "required (llist jobs or llist jobid=N)"}
 	}
-	var jobs []bareosJob
-	if err := decodeJSON(raw, "result.jobs", &jobs); err != nil {
+	jobs, err := decodeArray[bareosJob](raw, "result.jobs")
+	if err != nil {
 		return nil, err
-	}
-	if len(jobs) > MaxRuns {
-		return nil, &ParseError{Field: "result.jobs", Message: fmt.Sprintf("at most %d runs per report", MaxRuns)}
 	}
 	var runs []backupmgmt.RecordParams
 	for i, j := range jobs {

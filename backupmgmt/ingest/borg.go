@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 
 	"github.com/custos-dev/custos/backupmgmt"
@@ -23,8 +25,8 @@ import (
 // SizeBytes, stats.nfiles → Files.
 
 type borgReport struct {
-	Archive  *borgArchive  `json:"archive"`
-	Archives []borgArchive `json:"archives"`
+	Archive  *borgArchive    `json:"archive"`
+	Archives json.RawMessage `json:"archives"`
 }
 
 type borgArchive struct {
@@ -45,6 +47,13 @@ func parseBorg(data []byte, o Options) ([]backupmgmt.RecordParams, error) {
 	if err := decodeJSON(data, "", &rep); err != nil {
 		return nil, err
 	}
+	var archives []borgArchive
+	if raw := bytes.TrimSpace(rep.Archives); rep.Archive == nil && len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
+		var err error
+		if archives, err = decodeArray[borgArchive](raw, "archives"); err != nil {
+			return nil, err
+		}
+	}
 	type item struct {
 		at string
 		a  borgArchive
@@ -53,10 +62,8 @@ func parseBorg(data []byte, o Options) ([]backupmgmt.RecordParams, error) {
 	switch {
 	case rep.Archive != nil:
 		items = append(items, item{"archive", *rep.Archive})
-	case len(rep.Archives) > MaxRuns:
-		return nil, &ParseError{Field: "archives", Message: fmt.Sprintf("at most %d runs per report", MaxRuns)}
-	case len(rep.Archives) > 0:
-		for i, a := range rep.Archives {
+	case len(archives) > 0:
+		for i, a := range archives {
 			items = append(items, item{index("archives", i), a})
 		}
 	default:

@@ -510,17 +510,34 @@ func oneOrMany[T any](data []byte) ([]T, bool, error) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	trimmed = bytes.TrimPrefix(trimmed, []byte("\xef\xbb\xbf"))
 	if len(trimmed) > 0 && trimmed[0] == '[' {
-		var items []T
-		if err := decodeJSON(trimmed, "", &items); err != nil {
-			return nil, true, err
-		}
-		return items, true, nil
+		items, err := decodeArray[T](trimmed, "")
+		return items, true, err
 	}
 	var item T
 	if err := decodeJSON(trimmed, "", &item); err != nil {
 		return nil, false, err
 	}
 	return []T{item}, false, nil
+}
+
+// decodeArray decodes a JSON array item by item, so that an error names the
+// index ("items[3].name"; encoding/json's own paths leave it out). More
+// than MaxRuns items are refused before any is decoded.
+func decodeArray[T any](data []byte, prefix string) ([]T, error) {
+	var raws []json.RawMessage
+	if err := decodeJSON(data, prefix, &raws); err != nil {
+		return nil, err
+	}
+	if len(raws) > MaxRuns {
+		return nil, &ParseError{Field: prefix, Message: fmt.Sprintf("at most %d runs per report", MaxRuns)}
+	}
+	items := make([]T, len(raws))
+	for i, raw := range raws {
+		if err := decodeJSON(raw, index(prefix, i), &items[i]); err != nil {
+			return nil, err
+		}
+	}
+	return items, nil
 }
 
 // itemField is the path of field in item i: "[i].field" for an array

@@ -75,20 +75,15 @@ func parseVelero(data []byte, o Options) ([]backupmgmt.RecordParams, error) {
 		return nil, err
 	}
 	if raw := bytes.TrimSpace(head.Items); len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
-		var list struct {
-			Items []veleroBackup `json:"items"`
-		}
-		if err := decodeJSON(data, "", &list); err != nil {
+		items, err := decodeArray[veleroBackup](raw, "items")
+		if err != nil {
 			return nil, err
 		}
-		if len(list.Items) > MaxRuns {
-			return nil, &ParseError{Field: "items", Message: fmt.Sprintf("at most %d runs per report", MaxRuns)}
-		}
-		if len(list.Items) == 0 {
+		if len(items) == 0 {
 			return nil, &ParseError{Field: "items", Message: "no backups in the list"}
 		}
-		runs := make([]backupmgmt.RecordParams, 0, len(list.Items))
-		for i, b := range list.Items {
+		runs := make([]backupmgmt.RecordParams, 0, len(items))
+		for i, b := range items {
 			p, err := veleroRun(index("items", i), b, o)
 			if err != nil {
 				return nil, err
