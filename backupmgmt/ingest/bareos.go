@@ -28,7 +28,8 @@ import (
 // A → canceled; the waiting and running letters → running (a job waiting to
 // start takes schedtime as its start). Field mapping: jobid → RunID, job
 // (the unique job name) → SnapshotID, jobbytes → SizeBytes, jobfiles →
-// Files, joberrors → Errors.
+// Files, joberrors → Errors. The letters are Bareos' JS_* job status
+// constants (core/src/include/jcr.h).
 
 var bareosStatus = map[string]store.ExecutionStatus{
 	"T": store.ExecutionSuccess,  // terminated normally
@@ -55,6 +56,7 @@ var bareosStatus = map[string]store.ExecutionStatus{
 	"q": store.ExecutionRunning,  // queued, waiting for device
 	"a": store.ExecutionRunning,  // SD despooling attributes
 	"i": store.ExecutionRunning,  // doing batch insert of file records
+	"l": store.ExecutionRunning,  // doing data despooling
 	"L": store.ExecutionRunning,  // committing data (last spooled part)
 }
 

@@ -236,7 +236,7 @@ func TestBareos(t *testing.T) {
 			"E": store.ExecutionFailed, "e": store.ExecutionFailed, "f": store.ExecutionFailed, "I": store.ExecutionFailed,
 			"A": store.ExecutionCanceled,
 		}
-		for _, l := range strings.Split("C R B F S m M s j c d t p q a i L", " ") {
+		for _, l := range strings.Split("C R B F S m M s j c d t p q a i l L", " ") {
 			want[l] = store.ExecutionRunning
 		}
 		for letter, status := range want {
