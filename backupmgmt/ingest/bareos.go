@@ -21,6 +21,8 @@ import (
 // Options.Location (UTC by default). A JSON-RPC error response is refused
 // with its message.
 //
+// Every run a report describes goes to the one Custos job the caller names,
+// so a listing should hold one Bareos job's runs: `llist jobs job=NAME`.
 // Only backup jobs (type B) are runs; restores, verifies, copies and admin
 // jobs in a listing are skipped. `list jobs` (without the extra l) has no
 // endtime: a finished job from it is refused, so send `llist`. JobStatus

@@ -12,7 +12,8 @@ import (
 
 // velero reads `velero backup get NAME -o json` (one velero.io/v1 Backup)
 // or `velero backup get -o json` / `kubectl get backups -o json` (a List
-// with items). The fields are those of Velero's BackupStatus
+// with items; every run goes to the one Custos job the caller names, so list
+// one schedule's backups: `-l velero.io/schedule-name=NAME`). The fields are those of Velero's BackupStatus
 // (pkg/apis/velero/v1/backup_types.go): metadata.name, status.phase,
 // status.startTimestamp, status.completionTimestamp, status.errors,
 // status.warnings, status.progress.itemsBackedUp, status.failureReason and
