@@ -197,6 +197,9 @@ type route struct {
 	// rawResp names a non-JSON success media type ("text/csv", "text/plain");
 	// with resp set too, the route also answers in JSON.
 	rawResp string
+	// rawBody describes a request body that is not JSON the route decodes
+	// (a tool's report, read by its parser).
+	rawBody string
 	query   []queryParam
 	// errors are statuses the route answers with beyond those its shape
 	// implies (a 401 from a public login, say), for the OpenAPI document.
@@ -231,6 +234,7 @@ func (a *API) routeTable() []*route {
 		a.assetRoutes(),
 		a.jobRoutes(),
 		a.executionRoutes(),
+		a.ingestRoutes(),
 		a.complianceRoutes(),
 		a.alertRoutes(),
 		a.mediaRoutes(),

@@ -292,9 +292,10 @@ var wantPermission = map[string]string{
 	"PATCH /api/v1/jobs/{id}/copies/{copy_id}":  "jobs.write",
 	"DELETE /api/v1/jobs/{id}/copies/{copy_id}": "jobs.write",
 	// Runs: recorded by admins, operators and ingest keys.
-	"POST /api/v1/executions":     "ingest",
-	"GET /api/v1/executions":      "read",
-	"GET /api/v1/executions/{id}": "read",
+	"POST /api/v1/executions":      "ingest",
+	"POST /api/v1/ingest/{format}": "ingest",
+	"GET /api/v1/executions":       "read",
+	"GET /api/v1/executions/{id}":  "read",
 	// Compliance: everyone reads; a full sweep on demand is an admin's.
 	"GET /api/v1/compliance/summary":     "read",
 	"GET /api/v1/compliance/trend":       "read",

@@ -157,6 +157,13 @@ func (g *schemaGen) operation(rt *route) map[string]any {
 			"content":  map[string]any{"application/json": map[string]any{"schema": s}},
 		}
 	}
+	if rt.rawBody != "" {
+		op["requestBody"] = map[string]any{
+			"required":    true,
+			"description": rt.rawBody,
+			"content":     map[string]any{"*/*": map[string]any{"schema": map[string]any{"type": "string"}}},
+		}
+	}
 	responses := map[string]any{}
 	responses[fmt.Sprint(rt.status)] = g.response(rt, rt.resp, rt.status)
 	if rt.statusAlt != 0 {
