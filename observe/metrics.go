@@ -140,6 +140,7 @@ func NewMetrics(reg prometheus.Registerer, opts *Options) (*Metrics, error) {
 		Help:    "Database statement duration, by operation (statement kind and table).",
 		Buckets: queryDurationBuckets,
 	}, []string{"operation"})
+	// Registered by ObserveStore, the one that counts.
 	m.scrapeErrors = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: ns, Name: "scrape_errors_total",
 		Help: "Scrapes whose store read failed or timed out; the gauges then export what was read.",
@@ -156,7 +157,7 @@ func NewMetrics(reg prometheus.Registerer, opts *Options) (*Metrics, error) {
 	var errs []error
 	for _, c := range []prometheus.Collector{
 		m.executions, m.executionDuration, m.executionSize, m.alerts, m.verifications,
-		m.verificationDuration, m.httpRequests, m.httpDuration, m.queryDuration, m.scrapeErrors, buildInfo,
+		m.verificationDuration, m.httpRequests, m.httpDuration, m.queryDuration, buildInfo,
 	} {
 		if err := reg.Register(c); err != nil {
 			errs = append(errs, err)

@@ -131,6 +131,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.alertsOpen, c.complianceStatus, c.complianceRate, c.queued} {
 		ch <- d
 	}
+	c.m.scrapeErrors.Describe(ch)
 }
 
 // Collect serves the memo when it is fresh; otherwise it reads the store,
@@ -154,6 +155,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, mt := range memo {
 		ch <- mt
 	}
+	// The error counter is collected here, after the read, so that a scrape
+	// whose read failed shows the failure.
+	c.m.scrapeErrors.Collect(ch)
 }
 
 // read gathers the gauges. Each part is read on its own: a failing part
@@ -175,7 +179,9 @@ func (c *storeCollector) read(ctx context.Context) ([]prometheus.Metric, error) 
 
 	var dash *store.DashboardCounts
 	if dc, ok := c.s.(store.DashboardCounter); ok {
-		dash, err = dc.DashboardCounts(ctx, store.DashboardCountsParams{Since: now.Add(-24 * time.Hour)})
+		dash, err = dc.DashboardCounts(ctx, store.DashboardCountsParams{
+			Since: now.Add(-24 * time.Hour), Today: store.DateOf(now, time.UTC),
+		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("dashboard counts: %w", err))
 			dash = nil
