@@ -42,6 +42,9 @@ type queryHook struct{ m *Metrics }
 func (queryHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 
 func (h queryHook) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	if e == nil || e.StartTime.IsZero() {
+		return
+	}
 	op, table := queryOperation(e)
 	h.m.ops.observer(op, table).Observe(time.Since(e.StartTime).Seconds())
 }
