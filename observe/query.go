@@ -61,7 +61,7 @@ func queryOperation(e *bun.QueryEvent) (op, table string) {
 	} else {
 		op, _ = firstWord(q)
 	}
-	op = lowerWord(op)
+	op = canonicalOp(op)
 	if op == "" {
 		return otherLabel, ""
 	}
@@ -189,6 +189,23 @@ func isKeyword(w string) bool {
 		}
 	}
 	return false
+}
+
+// statementKinds are the statement kinds bun and bunstore run, lowercase.
+var statementKinds = []string{
+	"select", "insert", "update", "delete", "with", "begin", "commit", "rollback", "savepoint",
+	"release", "start", "end", "pragma", "set", "create", "drop", "alter", "truncate", "replace", "merge",
+}
+
+// canonicalOp lowercases a statement kind without allocating for the
+// common ones, which the SQL text and bun spell in capitals.
+func canonicalOp(op string) string {
+	for _, k := range statementKinds {
+		if strings.EqualFold(op, k) {
+			return k
+		}
+	}
+	return lowerWord(op)
 }
 
 // lowerWord lowercases an ASCII word, allocating only when it has capitals;

@@ -81,3 +81,16 @@ func TestQueryHook(t *testing.T) {
 		require.NotContains(t, got, "hooked", "no values in labels")
 	})
 }
+
+// Not parallel: testing.AllocsPerRun refuses to run in a parallel test.
+func TestQueryHookAllocations(t *testing.T) {
+	b := setup(t, nil)
+	hook := b.m.QueryHook()
+	e := &bun.QueryEvent{
+		Query:     `SELECT "j"."id", "j"."name" FROM "jobs" AS "j" WHERE ("j"."id" = '0192')`,
+		StartTime: time.Now(),
+	}
+	hook.AfterQuery(context.Background(), e)
+	allocs := testing.AllocsPerRun(100, func() { hook.AfterQuery(context.Background(), e) })
+	require.Zero(t, allocs, "a statement of a kind already seen costs no allocation")
+}
