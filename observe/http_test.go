@@ -1,10 +1,12 @@
 package observe_test
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
@@ -82,6 +84,23 @@ custos_http_requests_total{code="405",method="OTHER",route="unmatched"} 1
 		require.True(t, rec.Flushed)
 		require.Equal(t, "a", rec.Body.String())
 		require.Contains(t, b.gather(t, "custos_http_requests_total"), "code=200")
+	})
+
+	t.Run("LetsResponseControllerReachTheConnection", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, nil)
+		errs := make(chan error, 1)
+		h := observe.AccessLog(slog.New(slog.DiscardHandler))(b.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// Only the server's own writer has deadlines: Unwrap must reach it
+			// through both wrappers.
+			errs <- http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Minute))
+		})))
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		resp, err := srv.Client().Get(srv.URL)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		require.NoError(t, <-errs)
 	})
 
 	t.Run("CountsAPanicAsServerError", func(t *testing.T) {
