@@ -11,6 +11,12 @@
 // and table. A nil *Metrics (metrics off) does nothing, so callers never
 // branch.
 //
+// The per-job series carry the backup job's name in a label called job, as
+// DESIGN §8 names it. Prometheus gives every scraped series its own job
+// label (the scrape job), so with its default honor_labels: false the
+// backup job is stored as exported_job; the shipped rules and dashboard
+// read it from there.
+//
 // NewLogger makes a JSON slog.Logger that adds the request's correlation,
 // request and user IDs and redacts secrets; AccessLog writes one line per
 // request.
