@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/custos-dev/custos/observe"
@@ -246,6 +248,31 @@ func TestObserveStore(t *testing.T) {
 		_, err = b.reg.Gather()
 		require.NoError(t, err)
 		require.Equal(t, first, qc.Count())
+	})
+
+	t.Run("ParallelScrapesShareOneRead", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, nil)
+		var qc bunstore.QueryCounter
+		s := bunstoretest.New(t, dbopen.SQLite, nil)
+		storeFixture(t, s)
+		require.NoError(t, b.m.ObserveStore(s.WithQueryHook(&qc), &observe.StoreOptions{MaxAge: time.Hour}))
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				_, err := b.reg.Gather()
+				assert.NoError(t, err)
+			})
+		}
+		wg.Wait()
+		parallel := qc.Count()
+		qc.Reset()
+
+		single := setup(t, nil)
+		require.NoError(t, single.m.ObserveStore(s.WithQueryHook(&qc), nil))
+		_, err := single.reg.Gather()
+		require.NoError(t, err)
+		require.Equal(t, qc.Count(), parallel)
 	})
 
 	t.Run("PagesThroughManyJobs", func(t *testing.T) {
