@@ -233,6 +233,7 @@ func (c *storeCollector) read(ctx context.Context) ([]prometheus.Metric, error) 
 // names of the jobs by ID.
 func (c *storeCollector) readJobs(ctx context.Context, add func(*prometheus.Desc, float64, ...string)) (map[string]string, error) {
 	names := make(map[string]string)
+	seen := make(map[string]bool)
 	var active, paused, inactive, running int
 	type jobGauge struct {
 		name        string
@@ -249,7 +250,13 @@ func (c *storeCollector) readJobs(ctx context.Context, add func(*prometheus.Desc
 		}
 		for i := range page.Items {
 			j := &page.Items[i]
+			// A job renamed or replaced between two pages may be listed twice;
+			// a repeated series would fail the whole scrape.
+			if _, dup := names[j.ID]; dup || seen[j.Name] {
+				continue
+			}
 			names[j.ID] = j.Name
+			seen[j.Name] = true
 			if j.State == store.JobStateRunning {
 				running++
 			}
@@ -303,6 +310,7 @@ func jobUp(s store.JobState) (float64, bool) {
 // readCompliance pages through the jobs' latest compliance states.
 func (c *storeCollector) readCompliance(ctx context.Context, names map[string]string, add func(*prometheus.Desc, float64, ...string)) error {
 	counts := make(map[store.ComplianceStatus]int)
+	done := make(map[string]bool)
 	p := store.ListComplianceStatesParams{SubjectType: store.SubjectJob, PageParams: store.PageParams{Limit: store.LimitMax}}
 	for {
 		page, err := c.s.Compliance().ListStates(ctx, p)
@@ -312,9 +320,10 @@ func (c *storeCollector) readCompliance(ctx context.Context, names map[string]st
 		for i := range page.Items {
 			st := &page.Items[i]
 			name, ok := names[st.SubjectID]
-			if !ok || st.Status == store.ComplianceUnknown {
+			if !ok || done[st.SubjectID] || st.Status == store.ComplianceUnknown {
 				continue
 			}
+			done[st.SubjectID] = true
 			counts[st.Status]++
 			for _, rule := range complianceRules {
 				v := 1.0
