@@ -4,8 +4,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,7 +33,9 @@ const (
 //     they go inside the groups opened with WithGroup;
 //   - redacts: the value of any attribute, in groups too, whose key contains
 //     password, passwd, secret, token, api_key, apikey, authorization,
-//     cookie, webhook or dsn (case-insensitive) becomes "[redacted]", and in
+//     cookie, webhook or dsn (case-insensitive) becomes "[redacted]" (the
+//     entries of an http.Header, url.Values or string-keyed map value too,
+//     which are logged as groups), and in
 //     the message and every string value (errors included) a Custos API key
 //     (cst_…) or a Bearer credential is replaced.
 //
@@ -129,13 +134,36 @@ func redactAttr(a slog.Attr) slog.Attr {
 		}
 		return slog.Attr{Key: a.Key, Value: slog.GroupValue(out...)}
 	case slog.KindAny:
-		if err, ok := v.Any().(error); ok {
-			if s := err.Error(); hasCredential(s) {
+		switch x := v.Any().(type) {
+		case error:
+			if s := x.Error(); hasCredential(s) {
 				return slog.String(a.Key, redactString(s))
 			}
+		// Header maps carry Authorization and Cookie: redact them by key too.
+		case http.Header:
+			return slog.Attr{Key: a.Key, Value: redactMap(x)}
+		case url.Values:
+			return slog.Attr{Key: a.Key, Value: redactMap(x)}
+		case map[string][]string:
+			return slog.Attr{Key: a.Key, Value: redactMap(x)}
+		case map[string]string:
+			return slog.Attr{Key: a.Key, Value: redactMap(x)}
+		case map[string]any:
+			return slog.Attr{Key: a.Key, Value: redactMap(x)}
 		}
 	}
 	return slog.Attr{Key: a.Key, Value: v}
+}
+
+// redactMap turns a map into a group, sorted by key, with each entry
+// redacted as an attribute.
+func redactMap[M ~map[string]V, V any](m M) slog.Value {
+	keys := slices.Sorted(maps.Keys(m))
+	as := make([]slog.Attr, len(keys))
+	for i, k := range keys {
+		as[i] = redactAttr(slog.Any(k, m[k]))
+	}
+	return slog.GroupValue(as...)
 }
 
 // credentialPattern matches a Custos API key (cst_ and its key characters)

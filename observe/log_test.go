@@ -66,6 +66,8 @@ func TestNewLogger(t *testing.T) {
 			"set_cookie", "session=abc",
 			"user_secret", security.Secret("x"),
 			"plain", "nothing to hide",
+			"request_headers", http.Header{"Authorization": {"Bearer abc.def"}, "Accept": {"application/json"}},
+			"query", map[string][]string{"api_key": {"hunter2"}, "limit": {"50"}},
 		)
 		out := buf.String()
 		for _, leak := range []string{"hunter2", "abc.def", "hooks.slack.com", "eyJhbGciOi", key, "tok123", "session=abc", `"p"`, "u:pw"} {
@@ -87,6 +89,8 @@ func TestNewLogger(t *testing.T) {
 		require.Equal(t, "lookup [redacted]: not found", line["error"])
 		require.Equal(t, "[redacted]", line["api_key_id"], "a key id is named like a key: redacted too")
 		require.Equal(t, "nothing to hide", line["plain"])
+		require.Equal(t, map[string]any{"Authorization": "[redacted]", "Accept": []any{"application/json"}}, line["request_headers"])
+		require.Equal(t, map[string]any{"api_key": "[redacted]", "limit": []any{"50"}}, line["query"])
 	})
 
 	t.Run("AddsRequestIDsFromTheContext", func(t *testing.T) {
