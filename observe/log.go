@@ -33,11 +33,11 @@ const (
 //     they go inside the groups opened with WithGroup;
 //   - redacts: the value of any attribute, in groups too, whose key contains
 //     password, passwd, secret, token, api_key, apikey, authorization,
-//     cookie, webhook or dsn (case-insensitive) becomes "[redacted]" (the
-//     entries of an http.Header, url.Values or string-keyed map value too,
-//     which are logged as groups), and in
-//     the message and every string value (errors included) a Custos API key
-//     (cst_…) or a Bearer credential is replaced.
+//     cookie, webhook or dsn (case-insensitive) becomes "[redacted]" (so do
+//     the entries of an http.Header, url.Values or string-keyed map value,
+//     which are logged as groups); in the message and every string value
+//     (errors included) a Custos API key (cst_…) or a Bearer credential is
+//     replaced.
 //
 // Use snake_case keys. The logger is not installed anywhere: pass it on.
 func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
