@@ -81,12 +81,12 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		r, s := withSlot(r)
 		rw := &responseWriter{ResponseWriter: w}
+		returned := false
 		defer func() {
-			// A panicking handler is counted as a 500 before the panic goes on
-			// to the server, which answers it so.
-			p := recover()
+			// A handler that panics before writing is counted as the 500 the
+			// server answers; the panic itself goes on untouched.
 			status := rw.statusCode()
-			if p != nil && !rw.wroteHeader {
+			if !returned && !rw.wroteHeader {
 				status = http.StatusInternalServerError
 			}
 			route, _ := s.get()
@@ -96,11 +96,9 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 			labels := []string{methodLabel(r.Method), route, strconv.Itoa(status)}
 			m.httpRequests.WithLabelValues(labels...).Inc()
 			m.httpDuration.WithLabelValues(labels...).Observe(time.Since(start).Seconds())
-			if p != nil {
-				panic(p)
-			}
 		}()
 		next.ServeHTTP(rw, r)
+		returned = true
 	})
 }
 

@@ -218,10 +218,10 @@ func AccessLog(l *slog.Logger) func(http.Handler) http.Handler {
 			start := time.Now()
 			r, s := withSlot(r)
 			rw := &responseWriter{ResponseWriter: w}
+			returned := false
 			defer func() {
-				p := recover()
 				status := rw.statusCode()
-				if p != nil && !rw.wroteHeader {
+				if !returned && !rw.wroteHeader {
 					status = http.StatusInternalServerError
 				}
 				route, user := s.get()
@@ -243,11 +243,9 @@ func AccessLog(l *slog.Logger) func(http.Handler) http.Handler {
 					slog.String(KeyCorrelationID, h.Get(security.CorrelationIDHeader)),
 					slog.String(KeyUserID, user),
 				)
-				if p != nil {
-					panic(p)
-				}
 			}()
 			next.ServeHTTP(rw, r)
+			returned = true
 		})
 	}
 }
