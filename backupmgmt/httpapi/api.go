@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/custos-dev/custos/backupmgmt"
+	"github.com/custos-dev/custos/observe"
 	"github.com/custos-dev/custos/security"
 )
 
@@ -301,7 +302,11 @@ func (a *API) chain(rt *route, crossOrigin func(http.Handler) http.Handler) http
 	maxBody := cmp.Or(rt.maxBody, a.cfg.MaxBodyBytes)
 	h = security.MaxBody(maxBody)(h)
 	h = crossOrigin(h)
+	pattern := rt.path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Metrics and access logs name the route by its pattern: a raw
+		// path would hold IDs, and ping tokens.
+		observe.SetRoute(r.Context(), pattern)
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/custos-dev/custos/backupmgmt"
+	"github.com/custos-dev/custos/observe"
 	"github.com/custos-dev/custos/security"
 	"github.com/custos-dev/custos/store"
 )
@@ -61,6 +62,9 @@ func (a *API) withActor(next http.Handler) http.Handler {
 		act := actorOf(r)
 		act.IP = security.ClientIP(r, a.cfg.TrustedProxies)
 		act.RequestID = security.RequestIDFrom(r.Context())
+		if act.UserID != "" {
+			observe.SetUser(r.Context(), act.UserID)
+		}
 		next.ServeHTTP(w, r.WithContext(backupmgmt.WithActor(r.Context(), act)))
 	})
 }

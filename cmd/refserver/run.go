@@ -34,6 +34,16 @@ const (
 	envTLSCert        = "CUSTOS_TLS_CERT"
 	envTLSKey         = "CUSTOS_TLS_KEY"
 	envBehindTLS      = "CUSTOS_BEHIND_TLS"
+	envCache          = "CUSTOS_CACHE"
+	envCacheJobTTL    = "CUSTOS_CACHE_JOB_TTL"
+	envCacheCompTTL   = "CUSTOS_CACHE_COMPLIANCE_TTL"
+	envCacheRepTTL    = "CUSTOS_CACHE_REPORT_TTL"
+	envCacheDashTTL   = "CUSTOS_CACHE_DASHBOARD_TTL"
+	envMetrics        = "CUSTOS_METRICS"
+	envMetricsAddr    = "CUSTOS_METRICS_ADDR"
+	// envMetricsToken, when set, is the bearer token /metrics asks for.
+	// Never a flag, for the reason given at envUserPassword.
+	envMetricsToken = "CUSTOS_METRICS_TOKEN"
 	// envAdminPassword is the password of the admin user serve creates on
 	// first start; without it serve generates one and prints it once.
 	envAdminPassword = "CUSTOS_ADMIN_PASSWORD"

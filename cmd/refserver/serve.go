@@ -17,10 +17,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/uptrace/bun"
 
 	"github.com/custos-dev/custos/backupmgmt"
 	"github.com/custos-dev/custos/backupmgmt/httpapi"
+	"github.com/custos-dev/custos/observe"
 	"github.com/custos-dev/custos/security"
 	"github.com/custos-dev/custos/store/bunstore"
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
@@ -56,7 +59,21 @@ type serveConfig struct {
 	BehindTLS bool
 	// cert is the loaded TLSCert and TLSKey.
 	cert *tls.Certificate
+	// Cache puts the read-through caches in front of the store.
+	Cache bool
+	// CacheTTL are the cache lifetimes by kind of data; zero keeps the
+	// cache package's default.
+	CacheTTL cacheTTLs
+	// Metrics serves /metrics; MetricsAddr, when set, serves it there
+	// instead of on Addr; MetricsToken, when set, is the bearer token it
+	// asks for.
+	Metrics      bool
+	MetricsAddr  string
+	MetricsToken string
 }
+
+// cacheTTLs are the --cache-*-ttl settings.
+type cacheTTLs struct{ Job, Compliance, Report, Dashboard time.Duration }
 
 // secure reports whether clients reach the server over TLS, its own or a
 // proxy's: cookies are Secure and HSTS is sent.
@@ -76,10 +93,25 @@ func serveFlags(getenv getenvFunc) (*flag.FlagSet, func() (serveConfig, error)) 
 	cert := fs.String("tls-cert", "", "TLS certificate `file` (PEM); serve HTTPS, needs --tls-key (env "+envTLSCert+")")
 	key := fs.String("tls-key", "", "TLS private key `file` (PEM), with --tls-cert (env "+envTLSKey+")")
 	behind := fs.Bool("behind-tls", false, "a TLS proxy sits in front: Secure cookies and HSTS (env "+envBehindTLS+")")
+	cacheOn := fs.Bool("cache", true, "read-through caches in front of the database (env "+envCache+")")
+	ttlFlags := []struct{ name, env, what string }{
+		{"cache-job-ttl", envCacheJobTTL, "job data (default 5m)"},
+		{"cache-compliance-ttl", envCacheCompTTL, "compliance data (default 30m)"},
+		{"cache-report-ttl", envCacheRepTTL, "report data (default 10m)"},
+		{"cache-dashboard-ttl", envCacheDashTTL, "the dashboard summary (default 1m)"},
+	}
+	ttlValues := make([]*string, len(ttlFlags))
+	for i, f := range ttlFlags {
+		ttlValues[i] = fs.String(f.name, "", "how long "+f.what+" is cached: with several replicas, how stale a read may be (env "+f.env+")")
+	}
+	metricsOn := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics (env "+envMetrics+")")
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this `address` host:port instead of --addr (env "+envMetricsAddr+"); "+envMetricsToken+" makes it ask for a bearer token")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: refserver serve [--addr ADDR] [--db DSN] [--log-level LEVEL] [--base-url URL]
                        [--trusted-proxies CIDRS] [--trusted-origins ORIGINS]
                        [--tls-cert FILE --tls-key FILE] [--behind-tls]
+                       [--cache=false] [--cache-*-ttl DURATION]
+                       [--metrics=false] [--metrics-addr ADDR]
 
 On first start, when the database has no user, serve creates the user admin
 with the password in `+envAdminPassword+`, or with a generated one it prints
@@ -125,12 +157,44 @@ Flags:
 		if cfg.TrustedOrigins, err = parseOrigins(cmp.Or(*origins, getenv(envTrustedOrigins))); err != nil {
 			return cfg, fmt.Errorf("--trusted-origins (%s): %w", envTrustedOrigins, err)
 		}
-		cfg.BehindTLS = *behind
-		if v := getenv(envBehindTLS); !set["behind-tls"] && v != "" {
-			if cfg.BehindTLS, err = strconv.ParseBool(v); err != nil {
-				return cfg, fmt.Errorf("--behind-tls (%s) %q: want true or false", envBehindTLS, v)
+		for _, b := range []struct {
+			flag, env string
+			val       bool
+			dst       *bool
+		}{
+			{"behind-tls", envBehindTLS, *behind, &cfg.BehindTLS},
+			{"cache", envCache, *cacheOn, &cfg.Cache},
+			{"metrics", envMetrics, *metricsOn, &cfg.Metrics},
+		} {
+			*b.dst = b.val
+			if v := getenv(b.env); !set[b.flag] && v != "" {
+				if *b.dst, err = strconv.ParseBool(v); err != nil {
+					return cfg, fmt.Errorf("--%s (%s) %q: want true or false", b.flag, b.env, v)
+				}
 			}
 		}
+		ttlDst := []*time.Duration{&cfg.CacheTTL.Job, &cfg.CacheTTL.Compliance, &cfg.CacheTTL.Report, &cfg.CacheTTL.Dashboard}
+		for i, f := range ttlFlags {
+			v := cmp.Or(*ttlValues[i], getenv(f.env))
+			if v == "" {
+				continue
+			}
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return cfg, fmt.Errorf("--%s (%s) %q: want a positive duration such as 30s or 5m", f.name, f.env, v)
+			}
+			*ttlDst[i] = d
+		}
+		cfg.MetricsAddr = cmp.Or(*metricsAddr, getenv(envMetricsAddr))
+		if cfg.MetricsAddr != "" {
+			if err := checkAddr(cfg.MetricsAddr); err != nil {
+				return cfg, fmt.Errorf("--metrics-addr (%s) %q: %w", envMetricsAddr, cfg.MetricsAddr, err)
+			}
+			if !cfg.Metrics {
+				return cfg, fmt.Errorf("--metrics-addr (%s) needs --metrics", envMetricsAddr)
+			}
+		}
+		cfg.MetricsToken = getenv(envMetricsToken)
 		switch {
 		case cfg.TLSCert != "" && cfg.TLSKey == "":
 			return cfg, fmt.Errorf("--tls-cert (%s) needs --tls-key (%s)", envTLSCert, envTLSKey)
@@ -207,7 +271,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return usageErr(fs, "%v", err)
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := observe.NewLogger(stderr, cfg.LogLevel)
 	if err := serve(ctx, cfg, stdout, getenv, log); err != nil {
 		log.Error("refserver stopped", "error", secretScrubber(cfg.DSN)(err.Error()))
 		return exitFail
@@ -219,13 +283,27 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 // no user, then serves the API and runs the background work until ctx is
 // done and in-flight requests have drained.
 func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, getenv getenvFunc, log *slog.Logger) (err error) {
+	reg := prometheus.NewRegistry()
+	var metrics *observe.Metrics
+	if cfg.Metrics {
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		if metrics, err = observe.NewMetrics(reg, nil); err != nil {
+			return err
+		}
+	}
+
 	log.Info("opening database", "db", dbopen.Redact(cfg.DSN))
 	s, err := dbopen.OpenStore(ctx, cfg.DSN, nil)
 	if err != nil {
 		return err
 	}
+	st, closeStore, err := decorate(s, cfg, metrics)
+	if err != nil {
+		_ = s.Close()
+		return err
+	}
 	defer func() {
-		if cerr := s.Close(); cerr != nil {
+		if cerr := closeStore(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("close database: %w", cerr))
 		}
 	}()
@@ -240,7 +318,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, getenv getenv
 		log.Info("database schema is up to date")
 	}
 
-	svc, err := backupmgmt.New(s, &backupmgmt.Config{Logger: log})
+	bcfg := &backupmgmt.Config{Logger: log}
+	if metrics != nil {
+		bcfg.Observer = metrics
+	}
+	svc, err := backupmgmt.New(st, bcfg)
 	if err != nil {
 		return err
 	}
@@ -259,19 +341,32 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, getenv getenv
 		return err
 	}
 
+	root := http.NewServeMux()
+	root.Handle("/", api)
+	var metricsSrv *http.Server
+	if cfg.Metrics {
+		h := metricsHandler(reg, cfg.MetricsToken, log)
+		if cfg.MetricsAddr == "" {
+			root.Handle("GET /metrics", h)
+		} else {
+			mux := http.NewServeMux()
+			mux.Handle("GET /metrics", h)
+			metricsSrv = newHTTPServer(metrics.Middleware(mux), log)
+		}
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           api,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	var metricsLn net.Listener
+	if metricsSrv != nil {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			_ = ln.Close()
+			return err
+		}
 	}
+	srv := newHTTPServer(metrics.Middleware(observe.AccessLog(log)(root)), log)
 	if cfg.cert != nil {
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*cfg.cert}}
 	}
@@ -290,7 +385,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, getenv getenv
 		log.Info("background work stopped")
 	}()
 
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() {
 		if cfg.cert != nil {
 			served <- srv.ServeTLS(ln, "", "")
@@ -299,20 +394,34 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, getenv getenv
 		}
 	}()
 	log.Info("listening", "addr", ln.Addr().String(), "tls", cfg.cert != nil)
+	servers := []*http.Server{srv}
+	if metricsSrv != nil {
+		servers = append(servers, metricsSrv)
+		go func() { served <- metricsSrv.Serve(metricsLn) }()
+		log.Info("metrics listening", "addr", metricsLn.Addr().String())
+	}
 
+	var failed error
 	select {
 	case err := <-served:
-		return fmt.Errorf("http server: %w", err)
+		failed = fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "timeout", shutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, sv := range servers {
+		if err := sv.Shutdown(sctx); err != nil {
+			return errors.Join(failed, fmt.Errorf("shutdown: %w", err))
+		}
 	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http server: %w", err)
+	if failed != nil {
+		return failed
+	}
+	for range servers {
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
 	}
 	log.Info("stopped")
 	return nil

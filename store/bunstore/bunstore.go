@@ -89,6 +89,10 @@ func New(db *bun.DB, cfg *Config) (*Store, error) {
 // attaching query hooks.
 func (s *Store) DB() *bun.DB { return s.wdb }
 
+// ReadDB returns the database reads go through: on SQLite a pool of its
+// own beside the one write connection, elsewhere the same as DB.
+func (s *Store) ReadDB() *bun.DB { return s.rdb }
+
 // WithQueryHook returns a Store that runs h on every query, on every
 // database the store uses. It shares the connections (and Close) with s.
 func (s *Store) WithQueryHook(h bun.QueryHook) *Store {
