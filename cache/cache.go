@@ -233,6 +233,10 @@ func New(s store.Store, opts ...Option) Store {
 	return withStoreCaps(c)
 }
 
+// core returns c; the types of caps_gen.go promote it, so tests reach the
+// caches behind any of them.
+func (c *cached) core() *cached { return c }
+
 // Stats reports every cache in the order of CacheNames.
 func (c *cached) Stats() []Stat {
 	out := make([]Stat, numCaches)
