@@ -16,11 +16,16 @@ import (
 
 // Default TTLs and capacity (DESIGN §9).
 const (
-	JobTTLDefault        = 300 * time.Second
-	ReportTTLDefault     = 600 * time.Second
+	// JobTTLDefault is how long job data is kept (WithJobTTL).
+	JobTTLDefault = 300 * time.Second
+	// ReportTTLDefault is how long reports and rollups are kept.
+	ReportTTLDefault = 600 * time.Second
+	// ComplianceTTLDefault is how long compliance data is kept.
 	ComplianceTTLDefault = 1800 * time.Second
-	DashboardTTLDefault  = 60 * time.Second
-	CapacityDefault      = 10_000
+	// DashboardTTLDefault is how long dashboard counts are kept.
+	DashboardTTLDefault = 60 * time.Second
+	// CapacityDefault is the most entries of each named cache.
+	CapacityDefault = 10_000
 )
 
 // Store is a store.Store with read-through caches in front of it. Its
