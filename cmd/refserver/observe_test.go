@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/custos-dev/custos/store/bunstore/bunstoretest"
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
@@ -55,27 +57,52 @@ func scrape(t *testing.T, url, token string) (map[string]float64, map[string]boo
 	return series, names
 }
 
-// shippedMetrics are the custos_ metric names the shipped alert rules and
-// dashboard query.
+// shippedMetrics are the custos_ metric names the expressions of the
+// shipped alert rules and dashboard query.
 func shippedMetrics(t *testing.T) []string {
 	t.Helper()
+	var exprs []string
+	raw, err := os.ReadFile("../../observe/prometheus/alerts.yml")
+	require.NoError(t, err)
+	var rules struct {
+		Groups []struct {
+			Rules []struct{ Expr string }
+		}
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &rules))
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			exprs = append(exprs, r.Expr)
+		}
+	}
+	raw, err = os.ReadFile("../../observe/grafana/dashboard.json")
+	require.NoError(t, err)
+	var dash struct {
+		Panels []struct {
+			Targets []struct{ Expr string }
+		}
+		Templating struct {
+			List []struct{ Definition string }
+		}
+	}
+	require.NoError(t, json.Unmarshal(raw, &dash))
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			exprs = append(exprs, tg.Expr)
+		}
+	}
+	for _, v := range dash.Templating.List {
+		exprs = append(exprs, v.Definition)
+	}
 	re := regexp.MustCompile(`\bcustos_[a-z0-9_]+`)
 	seen := map[string]bool{}
-	for _, f := range []string{"../../observe/prometheus/alerts.yml", "../../observe/grafana/dashboard.json"} {
-		raw, err := os.ReadFile(f)
-		require.NoError(t, err)
-		for _, m := range re.FindAllString(string(raw), -1) {
+	for _, e := range exprs {
+		for _, m := range re.FindAllString(e, -1) {
 			seen[m] = true
 		}
 	}
-	out := slices.Sorted(func(yield func(string) bool) {
-		for k := range seen {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	require.NotEmpty(t, out)
+	out := slices.Sorted(maps.Keys(seen))
+	require.Greater(t, len(out), 20, "the rules and dashboard name our metrics")
 	return out
 }
 
@@ -122,7 +149,7 @@ func TestMetricsFollowTheDomain(t *testing.T) {
 		require.Equal(t, http.StatusCreated, code, raw)
 	}
 	run("r1", "success", time.Hour)
-	code, _, raw = c.call("POST", "/api/v1/verification/tests", "", map[string]any{"job_id": jobID, "test_type": "file_restore", "result": "success", "duration_seconds": 120})
+	code, _, raw = c.call("POST", "/api/v1/verification/tests", "", map[string]any{"job_id": jobID, "test_type": "partial_restore", "result": "success", "duration_seconds": 120})
 	require.Equal(t, http.StatusCreated, code, raw)
 	for range 2 {
 		code, _, raw = c.call("GET", "/api/v1/jobs?limit=50", "", nil)
