@@ -154,9 +154,23 @@ func TestCapacityBoundsEveryCache(t *testing.T) {
 		_, err := b.c.Jobs().Get(b.ctx, "f") // most recent: kept
 		require.NoError(t, err)
 		require.Equal(t, gets, b.fake.jobs.gets.Load())
-		_, err = b.c.Jobs().Get(b.ctx, "a") // oldest: evicted
+		_, err = b.c.Jobs().Get(b.ctx, "a") // oldest: evicted; now d goes
 		require.NoError(t, err)
 		require.Equal(t, gets+1, b.fake.jobs.gets.Load())
+		require.Equal(t, 3, stat(t, b.c, "jobs").Entries)
+		_, err = b.c.Jobs().Get(b.ctx, "e") // read, so f is the least recently used
+		require.NoError(t, err)
+		_, err = b.c.Jobs().Get(b.ctx, "b")
+		require.NoError(t, err)
+		gets = b.fake.jobs.gets.Load()
+		for _, id := range []string{"e", "a", "b"} {
+			_, err = b.c.Jobs().Get(b.ctx, id)
+			require.NoError(t, err)
+		}
+		require.Equal(t, gets, b.fake.jobs.gets.Load(), "the recently used stay")
+		_, err = b.c.Jobs().Get(b.ctx, "f")
+		require.NoError(t, err)
+		require.Equal(t, gets+1, b.fake.jobs.gets.Load(), "the least recently used went")
 	})
 }
 
