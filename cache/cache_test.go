@@ -281,24 +281,3 @@ func TestCloseStopsTheCacheAndClosesTheStore(t *testing.T) {
 		require.NoError(t, c.Close(), "a second Close closes the store again, and does not hang")
 	})
 }
-
-func TestCancelledWaiterReturns(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		b := setupFake(t)
-		gate := make(chan struct{})
-		b.fake.jobs.setGate(gate)
-		go func() { _, _ = b.c.Jobs().Get(b.ctx, "j1") }()
-		synctest.Wait()
-		ctx, cancel := context.WithCancel(b.ctx)
-		errc := make(chan error)
-		go func() {
-			_, err := b.c.Jobs().Get(ctx, "j1")
-			errc <- err
-		}()
-		synctest.Wait()
-		cancel()
-		require.ErrorIs(t, <-errc, context.Canceled)
-		close(gate)
-	})
-}
