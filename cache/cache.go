@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -41,7 +42,7 @@ type Store interface {
 
 // Stat is what one named cache has served since New.
 type Stat struct {
-	// Name is one of CacheNames.
+	// Name is one of Names.
 	Name string
 	// Hits counts reads answered from the cache; Misses those that went to
 	// the wrapped store (entries expired or dropped by a write included).
@@ -116,9 +117,11 @@ const (
 	numCaches
 )
 
-// CacheNames are the names Stats reports, in its order. They are stable:
+// Names returns the names Stats reports, in its order. They are stable:
 // metrics are labelled with them.
-var CacheNames = [numCaches]string{
+func Names() []string { return slices.Clone(names[:]) }
+
+var names = [numCaches]string{
 	cJobs:         "jobs",
 	cCopies:       "copies",
 	cAssets:       "assets",
@@ -242,12 +245,12 @@ func New(s store.Store, opts ...Option) Store {
 // caches behind any of them.
 func (c *cached) core() *cached { return c }
 
-// Stats reports every cache in the order of CacheNames.
+// Stats reports every cache in the order of Names.
 func (c *cached) Stats() []Stat {
 	out := make([]Stat, numCaches)
 	for i, nc := range c.caches {
 		out[i] = Stat{
-			Name:    CacheNames[i],
+			Name:    names[i],
 			Hits:    nc.hits.Load(),
 			Misses:  nc.misses.Load(),
 			Entries: nc.ttl.Len(),

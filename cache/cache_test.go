@@ -194,7 +194,7 @@ func TestStatsCountHitsAndMisses(t *testing.T) {
 				require.Zero(t, s.Hits+s.Misses, s.Name)
 			}
 		}
-		require.Equal(t, cache.CacheNames[:], names)
+		require.Equal(t, cache.Names(), names)
 		require.Equal(t, []string{"jobs", "copies", "assets", "executions", "verification",
 			"media", "compliance", "reports", "rollups", "dashboard"}, names, "names are part of the metrics")
 	})
