@@ -153,6 +153,7 @@ func TestKeysTellParamsApart(t *testing.T) {
 	require.Equal(t, key("List", store.ListJobsParams{Active: &yes}), key("List", store.ListJobsParams{Active: new(true)}),
 		"pointers are keyed by value")
 	require.NotEqual(t, key("GetMany", []string{"a,b"}), key("GetMany", []string{"a", "b"}))
+	require.NotEqual(t, key("GetState", "job|1", "x"), key("GetState", "job", "1|x"))
 	require.Empty(t, key("List", store.ListExecutionsParams{Started: store.TimeRange{From: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}),
 		"what json cannot write is not cached")
 }

@@ -21,7 +21,7 @@
 //
 // # What is cached
 //
-// Stats reports the caches by these names (CacheNames), which metrics use
+// Stats reports the caches by these names (Names), which metrics use
 // as labels:
 //
 //	jobs          JobStore Get, GetByName, GetByPingToken, GetMany, List, CountByState   job TTL (300 s)

@@ -3,15 +3,17 @@ package cache
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/custos-dev/custos/store"
 )
 
-// key is the cache key of a read: the method and its arguments. Arguments
-// are encoded with encoding/json, which is deterministic for the params
-// structs (no maps, pointers written as their values).
+// key is the cache key of a read: the method and its arguments. Strings
+// are written with their length; other arguments with encoding/json, which
+// is deterministic for the params structs (no maps; pointers written as
+// their values) and for slices of IDs.
 func key(method string, args ...any) string {
 	var b strings.Builder
 	b.WriteString(method)
@@ -19,6 +21,9 @@ func key(method string, args ...any) string {
 		b.WriteByte('|')
 		switch a := a.(type) {
 		case string:
+			// Length-prefixed, so that no two argument lists meet.
+			b.WriteString(strconv.Itoa(len(a)))
+			b.WriteByte(':')
 			b.WriteString(a)
 		default:
 			j, err := json.Marshal(a)
