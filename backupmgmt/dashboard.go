@@ -83,7 +83,9 @@ func (d *Dashboard) Summary(ctx context.Context) (*DashboardSummary, error) {
 	now := s.Now()
 	today := s.Today()
 	p := store.DashboardCountsParams{
-		Since:     now.Add(-DashboardRecentWindow),
+		// A whole minute, so that a cached count serves the requests of a
+		// minute instead of none: the window is 24 h plus under a minute.
+		Since:     now.Truncate(time.Minute).Add(-DashboardRecentWindow),
 		Today:     today,
 		DueSoonBy: today.AddDays(DashboardDueSoonDays),
 	}

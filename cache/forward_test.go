@@ -15,7 +15,7 @@ import (
 
 // bunOnly are the methods of bunstore.Store that speak bun and so are not
 // part of what a store.Store decorator can forward.
-var bunOnly = map[string]bool{"DB": true, "WithQueryHook": true}
+var bunOnly = map[string]bool{"DB": true, "ReadDB": true, "WithQueryHook": true}
 
 // requireMethods fails unless want has every exported method of under (but
 // skip) with the same signature: a capability added to bunstore and not

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custos-dev/custos/backupmgmt"
+	"github.com/custos-dev/custos/cache"
 	"github.com/custos-dev/custos/store"
 	"github.com/custos-dev/custos/store/bunstore/bunstoretest"
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
@@ -105,10 +106,17 @@ func ceilingServer(respBody []byte, status int) *httptest.Server {
 	}))
 }
 
-// loadBundle is a server on a real-clock SQLite store, rate limits off (a
-// load test measures the server, not the limiter's refusals).
-func loadBundle(b *testing.B) (*httptest.Server, *backupmgmt.Service) {
-	s := bunstoretest.New(b, dbopen.SQLite, nil)
+// loadBundle is a server on a real-clock store of kind, rate limits off (a
+// load test measures the server, not the limiter's refusals), with the
+// read-through caches in front of the store when cached is set, as
+// refserver runs by default.
+func loadBundle(b *testing.B, kind dbopen.Kind, cached bool) (*httptest.Server, *backupmgmt.Service) {
+	var s store.Store = bunstoretest.New(b, kind, nil)
+	if cached {
+		c := cache.New(s)
+		b.Cleanup(func() { _ = c.Close() })
+		s = c
+	}
 	svc, err := backupmgmt.New(s, nil)
 	require.NoError(b, err)
 	api, err := New(svc, &Config{Limits: testLimitsOff})
@@ -128,7 +136,16 @@ func loadAdmin(b *testing.B, svc *backupmgmt.Service) *store.User {
 // connections, SQLite, each run durable before its 201; beside it the
 // ceiling handler with the same request and response sizes.
 func BenchmarkLoadIngest(b *testing.B) {
-	srv, svc := loadBundle(b)
+	for _, kind := range bunstoretest.Dialects {
+		b.Run(string(kind), func(b *testing.B) {
+			bunstoretest.Require(b, kind)
+			loadIngest(b, kind)
+		})
+	}
+}
+
+func loadIngest(b *testing.B, kind dbopen.Kind) {
+	srv, svc := loadBundle(b, kind, false)
 	ctx := context.Background()
 	admin := loadAdmin(b, svc)
 	_, key, err := svc.APIKeys().Create(ctx, backupmgmt.APIKeyParams{UserID: admin.ID, Name: "ingest", Scopes: []store.Scope{store.ScopeIngest}})
@@ -187,7 +204,31 @@ func ingestRequest(base, key string, body []byte) *http.Request {
 // jobs stored, over 64 connections with a read key; beside it the ceiling
 // handler writing a body of the same size.
 func BenchmarkLoadListJobs(b *testing.B) {
-	srv, svc := loadBundle(b)
+	for _, cached := range []bool{false, true} {
+		name := "uncached"
+		if cached {
+			name = "cached"
+		}
+		b.Run(name, func(b *testing.B) { loadRead(b, cached, "/api/v1/jobs?limit=50") })
+	}
+}
+
+// BenchmarkLoadDashboard reads GET /api/v1/dashboard/summary with 10,000
+// jobs, cached and not.
+func BenchmarkLoadDashboard(b *testing.B) {
+	for _, cached := range []bool{false, true} {
+		name := "uncached"
+		if cached {
+			name = "cached"
+		}
+		b.Run(name, func(b *testing.B) { loadRead(b, cached, "/api/v1/dashboard/summary") })
+	}
+}
+
+// loadRead sends GETs of path with a read key over 64 connections, 10,000
+// jobs stored, beside the ceiling handler writing a body of the same size.
+func loadRead(b *testing.B, cached bool, path string) {
+	srv, svc := loadBundle(b, dbopen.SQLite, cached)
 	ctx := context.Background()
 	admin := loadAdmin(b, svc)
 	_, key, err := svc.APIKeys().Create(ctx, backupmgmt.APIKeyParams{UserID: admin.ID, Name: "read", Scopes: []store.Scope{store.ScopeRead}})
@@ -201,7 +242,7 @@ func BenchmarkLoadListJobs(b *testing.B) {
 		require.NoError(b, err)
 	}
 	get := func(base string) *http.Request {
-		req, _ := http.NewRequest("GET", base+"/api/v1/jobs?limit=50", nil)
+		req, _ := http.NewRequest("GET", base+path, nil)
 		req.Header.Set("Authorization", "Bearer "+key.Reveal())
 		return req
 	}
