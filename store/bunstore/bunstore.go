@@ -30,6 +30,14 @@ type Config struct {
 	Now func() time.Time
 	// NewID returns a new row ID. Defaults to store.NewID (UUIDv7).
 	NewID func() string
+	// CheckpointEvery, when set, runs an SQLite WAL checkpoint (PRAGMA
+	// wal_checkpoint(PASSIVE)) that often on the read pool, from a goroutine
+	// Close stops. A checkpoint copies the log into the database file and
+	// syncs it; run by the writer at commit (SQLite's autocheckpoint) it
+	// stalls every write queued behind that commit for the length of the
+	// sync, which is the tail latency of ingest. Only for SQLite with a
+	// WriteDB of its own; dbopen sets it. Defaults to none.
+	CheckpointEvery time.Duration
 }
 
 func (c *Config) withDefaults(db *bun.DB) Config {
@@ -58,6 +66,9 @@ type Store struct {
 	// those statements run as bun runs them for its queries.
 	prep  *preparedStmts
 	hooks []bun.QueryHook
+	// ckpt runs the background WAL checkpoints (checkpoint.go); shared
+	// by the copies too.
+	ckpt *checkpointer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -72,7 +83,7 @@ func New(db *bun.DB, cfg *Config) (*Store, error) {
 	if c.WriteDB.Dialect().Name() != db.Dialect().Name() {
 		return nil, errors.New("bunstore: WriteDB has another dialect than db")
 	}
-	s := &Store{rdb: db, wdb: c.WriteDB, prep: &preparedStmts{}}
+	s := &Store{rdb: db, wdb: c.WriteDB, prep: &preparedStmts{}, ckpt: newCheckpointer(db, c.CheckpointEvery)}
 	s.conn = conn{
 		r:       db,
 		w:       c.WriteDB,
@@ -123,6 +134,7 @@ func (s *Store) Pending(ctx context.Context) ([]string, error) { return Pending(
 
 // Close closes the databases.
 func (s *Store) Close() error {
+	s.ckpt.stop()
 	err := errors.Join(s.prep.close(), s.rdb.Close())
 	if s.wdb != s.rdb {
 		err = errors.Join(err, s.wdb.Close())

@@ -104,6 +104,9 @@ func OpenStore(ctx context.Context, dsn string, cfg *bunstore.Config) (*bunstore
 		c = *cfg
 	}
 	c.WriteDB = d.Write
+	if d.Kind == SQLite && c.CheckpointEvery == 0 {
+		c.CheckpointEvery = sqliteCheckpointEvery
+	}
 	s, err := bunstore.New(d.Read, &c)
 	if err != nil {
 		_ = d.Close()
@@ -157,6 +160,10 @@ func parse(dsn string) (Kind, string, error) {
 	return "", "", fmt.Errorf("dbopen: unknown database %q: want sqlite:PATH, postgres://… or mysql://…", Redact(dsn))
 }
 
+// sqliteCheckpointEvery is how often OpenStore's SQLite store checkpoints
+// the WAL in the background (bunstore.Config.CheckpointEvery).
+const sqliteCheckpointEvery = 200 * time.Millisecond
+
 func openSQLite(path string) (*DB, error) {
 	// synchronous=NORMAL in WAL mode survives a crash of the process but may
 	// lose the last commits if the machine loses power; FULL syncs every
@@ -187,7 +194,11 @@ func openSQLite(path string) (*DB, error) {
 		return nil, errors.New("dbopen: sqlite: an in-memory database cannot be shared by the reader and writer pools; give a file path")
 	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")" +
-		"&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-20000)&_pragma=wal_autocheckpoint(10000)"
+		"&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-20000)" +
+		// The store checkpoints in the background (sqliteCheckpointEvery);
+		// the writer's own checkpoint is the backstop for a log that grew
+		// past 400 MB anyway (a reader holding it, a raw *sql.DB user).
+		"&_pragma=wal_autocheckpoint(100000)"
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("dbopen: sqlite: %w", err)

@@ -2,8 +2,11 @@ package dbopen
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -89,4 +92,32 @@ func TestOpenSQLiteSetsPragmas(t *testing.T) {
 	require.Equal(t, 2, sync, "FULL")
 	_, err = Open(ctx, "sqlite:"+t.TempDir()+"/f.db?cache=huge")
 	require.ErrorContains(t, err, "unknown option")
+}
+
+// TestSQLiteStoreCheckpointsInTheBackground: pages written through the
+// one write connection reach the database file without any commit running
+// a checkpoint (the writer's autocheckpoint is only a far backstop), and
+// Close stops the checkpointer.
+func TestSQLiteStoreCheckpointsInTheBackground(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "custos.db")
+	s, err := OpenStore(ctx, "sqlite:"+path, nil)
+	require.NoError(t, err)
+	db := s.DB()
+	_, err = db.ExecContext(ctx, "CREATE TABLE blobs (b BLOB)")
+	require.NoError(t, err)
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		return fi.Size()
+	}
+	before := size()
+	for range 40 {
+		_, err = db.ExecContext(ctx, "INSERT INTO blobs VALUES (randomblob(100000))")
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return size() > before+3_000_000 }, 10*time.Second, 20*time.Millisecond,
+		"4 MB written through the log reach the database file")
+	require.NoError(t, s.Close())
 }
