@@ -25,9 +25,10 @@
 //     adapter and decorator passes.
 //   - backupmgmt: the domain services and rules (jobs, executions,
 //     schedules, compliance, verification, media, alerts, SLA, audit, users
-//     and API keys). Sub-packages will hold the larger parts: httpapi (REST
-//     and OpenAPI), ingest (backup tool formats), notify (channels and the
-//     outbox dispatcher), report (renderers) and webui (HTML pages).
+//     and API keys). Sub-packages hold the larger parts: httpapi (REST and
+//     OpenAPI) and ingest (backup tools' report formats); notify (channels
+//     and the outbox dispatcher), report (renderers) and webui (HTML pages)
+//     are to come.
 //   - cache: read-through caching decorators over the store interfaces.
 //   - observe: Prometheus collectors and instrumentation, slog helpers.
 //   - security: HTTP middleware and primitives (headers, rate limits, CSRF,
@@ -44,6 +45,7 @@
 //
 // Today the storage foundation (store, store/bunstore and its sub-packages,
 // store/storetest), the domain services of backupmgmt, the REST API
-// (backupmgmt/httpapi), the security middleware and refserver exist; cache,
-// observe and examples are placeholders.
+// (backupmgmt/httpapi), the report parsers (backupmgmt/ingest), the cache,
+// observe, the security middleware and refserver exist; examples is a
+// placeholder.
 package custos

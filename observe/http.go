@@ -77,25 +77,33 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	if m == nil {
 		return next
 	}
+	return observed(next, func(r *http.Request, rw *responseWriter, status int, route, _ string, took time.Duration) {
+		labels := []string{methodLabel(r.Method), route, strconv.Itoa(status)}
+		m.httpRequests.WithLabelValues(labels...).Inc()
+		m.httpDuration.WithLabelValues(labels...).Observe(took.Seconds())
+	})
+}
+
+// observed serves next and then calls done with the status (500 for a
+// handler that panicked before writing; the panic goes on untouched), the
+// route given to SetRoute (else RouteUnmatched), the user given to SetUser
+// and the time taken.
+func observed(next http.Handler, done func(r *http.Request, rw *responseWriter, status int, route, user string, took time.Duration)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		r, s := withSlot(r)
 		rw := &responseWriter{ResponseWriter: w}
 		returned := false
 		defer func() {
-			// A handler that panics before writing is counted as the 500 the
-			// server answers; the panic itself goes on untouched.
 			status := rw.statusCode()
 			if !returned && !rw.wroteHeader {
 				status = http.StatusInternalServerError
 			}
-			route, _ := s.get()
+			route, user := s.get()
 			if route == "" {
 				route = RouteUnmatched
 			}
-			labels := []string{methodLabel(r.Method), route, strconv.Itoa(status)}
-			m.httpRequests.WithLabelValues(labels...).Inc()
-			m.httpDuration.WithLabelValues(labels...).Observe(time.Since(start).Seconds())
+			done(r, rw, status, route, user, time.Since(start))
 		}()
 		next.ServeHTTP(rw, r)
 		returned = true

@@ -214,38 +214,22 @@ func AccessLog(l *slog.Logger) func(http.Handler) http.Handler {
 		if l == nil {
 			return next
 		}
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			r, s := withSlot(r)
-			rw := &responseWriter{ResponseWriter: w}
-			returned := false
-			defer func() {
-				status := rw.statusCode()
-				if !returned && !rw.wroteHeader {
-					status = http.StatusInternalServerError
-				}
-				route, user := s.get()
-				if route == "" {
-					route = RouteUnmatched
-				}
-				level := slog.LevelInfo
-				if status >= 500 {
-					level = slog.LevelError
-				}
-				h := w.Header()
-				l.LogAttrs(r.Context(), level, "http_request",
-					slog.String("method", methodLabel(r.Method)),
-					slog.String("route", route),
-					slog.Int("status", status),
-					slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-					slog.Int64("bytes", rw.bytes),
-					slog.String(KeyRequestID, h.Get(security.RequestIDHeader)),
-					slog.String(KeyCorrelationID, h.Get(security.CorrelationIDHeader)),
-					slog.String(KeyUserID, user),
-				)
-			}()
-			next.ServeHTTP(rw, r)
-			returned = true
+		return observed(next, func(r *http.Request, rw *responseWriter, status int, route, user string, took time.Duration) {
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelError
+			}
+			h := rw.Header()
+			l.LogAttrs(r.Context(), level, "http_request",
+				slog.String("method", methodLabel(r.Method)),
+				slog.String("route", route),
+				slog.Int("status", status),
+				slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+				slog.Int64("bytes", rw.bytes),
+				slog.String(KeyRequestID, h.Get(security.RequestIDHeader)),
+				slog.String(KeyCorrelationID, h.Get(security.CorrelationIDHeader)),
+				slog.String(KeyUserID, user),
+			)
 		})
 	}
 }

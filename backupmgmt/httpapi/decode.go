@@ -33,6 +33,12 @@ func readBody(r *http.Request) ([]byte, error) {
 	if err := checkContentType(r); err != nil {
 		return nil, err
 	}
+	return readRawBody(r)
+}
+
+// readRawBody reads a body of any media type (a tool's report, say): an
+// oversized one is the *http.MaxBytesError the error mapping makes a 413.
+func readRawBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError

@@ -3,8 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -169,16 +167,9 @@ func (a *API) executionRoutes() []*route {
 }
 
 func (a *API) recordExecutions(w http.ResponseWriter, r *http.Request) error {
-	if err := checkContentType(r); err != nil {
-		return err
-	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		return errorf(http.StatusBadRequest, "invalid_body", "reading the request body failed")
+		return err
 	}
 	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
 		return a.recordBatch(w, r, body)
@@ -245,29 +236,40 @@ func (a *API) recordBatch(w http.ResponseWriter, r *http.Request, body []byte) e
 		if err != nil {
 			return err
 		}
-		for k, res := range results {
-			it := &out.Items[slots[k]]
-			if res.Err != nil {
-				a.batchItemError(r, it, res.Err)
-				continue
-			}
-			e := executionView(res.Execution)
-			it.Execution, it.Created, it.Completed = &e, res.Created, res.Completed
-			it.Status = http.StatusOK
-			if res.Created {
-				it.Status = http.StatusCreated
-			}
-		}
+		a.batchResults(r, &out, slots, results)
 	}
-	for _, it := range out.Items {
-		if it.Error == nil {
-			out.Recorded++
-		} else {
-			out.Failed++
-		}
-	}
+	out.count()
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// batchResults puts result k of a RecordBatch into item slots[k] of out.
+func (a *API) batchResults(r *http.Request, out *ExecutionBatch, slots []int, results []backupmgmt.BatchResult) {
+	for k, res := range results {
+		it := &out.Items[slots[k]]
+		if res.Err != nil {
+			a.batchItemError(r, it, res.Err)
+			continue
+		}
+		e := executionView(res.Execution)
+		it.Execution, it.Created, it.Completed = &e, res.Created, res.Completed
+		it.Status = http.StatusOK
+		if res.Created {
+			it.Status = http.StatusCreated
+		}
+	}
+}
+
+// count sets Recorded and Failed from the items.
+func (b *ExecutionBatch) count() {
+	b.Recorded, b.Failed = 0, 0
+	for _, it := range b.Items {
+		if it.Error == nil {
+			b.Recorded++
+		} else {
+			b.Failed++
+		}
+	}
 }
 
 func (a *API) batchItemError(r *http.Request, it *ExecutionBatchItem, err error) {

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -66,13 +65,9 @@ func (a *API) ingestReport(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readRawBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		return errorf(http.StatusBadRequest, "invalid_body", "reading the request body failed")
+		return err
 	}
 	runs, err := ingest.ParseWith(format, bytes.NewReader(body), opts)
 	var pe *ingest.ParseError
@@ -96,22 +91,12 @@ func (a *API) ingestReport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := ExecutionBatch{Items: make([]ExecutionBatchItem, len(results))}
-	for i, res := range results {
-		it := &out.Items[i]
-		it.Index = i
-		if res.Err != nil {
-			a.batchItemError(r, it, res.Err)
-			out.Failed++
-			continue
-		}
-		e := executionView(res.Execution)
-		it.Execution, it.Created, it.Completed = &e, res.Created, res.Completed
-		it.Status = http.StatusOK
-		if res.Created {
-			it.Status = http.StatusCreated
-		}
-		out.Recorded++
+	slots := make([]int, len(results))
+	for i := range slots {
+		slots[i], out.Items[i].Index = i, i
 	}
+	a.batchResults(r, &out, slots, results)
+	out.count()
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

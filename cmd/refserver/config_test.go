@@ -68,34 +68,38 @@ func TestServeConfigFlagsWinOverEnvironment(t *testing.T) {
 		want serveConfig
 		// off: the caches and metrics are not on in want by default.
 		off bool
+		// noLimits: the rate limits are off in want.
+		noLimits bool
 	}{
 		{"DefaultsWithNothingSet", nil, nil,
-			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo}, false},
+			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo}, false, false},
 		{"EnvironmentOverDefaults", env, nil,
 			serveConfig{Addr: "0.0.0.0:9000", DSN: "sqlite:env.db", LogLevel: slog.LevelWarn,
 				BaseURL: "https://env.example.com", TrustedOrigins: []string{"https://a.example.com", "https://b.example.com"},
-				BehindTLS: true}, false},
+				BehindTLS: true}, false, false},
 		{"FlagsOverEnvironment", env, []string{"--addr", "127.0.0.1:9001", "--db", "sqlite:flag.db", "--log-level", "debug",
 			"--base-url", "http://flag.example.com:8080/custos", "--trusted-origins", "https://c.example.com", "--behind-tls=false"},
 			serveConfig{Addr: "127.0.0.1:9001", DSN: "sqlite:flag.db", LogLevel: slog.LevelDebug,
-				BaseURL: "http://flag.example.com:8080/custos", TrustedOrigins: []string{"https://c.example.com"}}, false},
+				BaseURL: "http://flag.example.com:8080/custos", TrustedOrigins: []string{"https://c.example.com"}}, false, false},
 		{"OneFlagOthersFromEnvironment", env, []string{"-log-level=error"},
 			serveConfig{Addr: "0.0.0.0:9000", DSN: "sqlite:env.db", LogLevel: slog.LevelError,
 				BaseURL: "https://env.example.com", TrustedOrigins: []string{"https://a.example.com", "https://b.example.com"},
-				BehindTLS: true}, false},
+				BehindTLS: true}, false, false},
 		{"BehindTLSFlagWithoutValue", nil, []string{"--behind-tls"},
-			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo, BehindTLS: true}, false},
+			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo, BehindTLS: true}, false, false},
 		{"EmptyHostListensEverywhere", map[string]string{envAddr: ":8080", envBehindTLS: "0"}, nil,
-			serveConfig{Addr: ":8080", DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo}, false},
+			serveConfig{Addr: ":8080", DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo}, false, false},
 		{"CacheAndMetricsOff", map[string]string{envCache: "false"}, []string{"--metrics=false"},
-			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo}, true},
+			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo}, true, false},
+		{"RateLimitsOff", map[string]string{envRateLimits: "false"}, nil,
+			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo}, false, true},
 		{"CacheFlagOverEnvironment", map[string]string{envCache: "false", envMetrics: "0"}, []string{"--cache"},
-			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo, Cache: true}, true},
+			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo, Cache: true}, true, false},
 		{"CacheTTLsAndMetricsAddress", map[string]string{envCacheJobTTL: "30s", envCacheCompTTL: "2m", envMetricsAddr: "127.0.0.1:9100", envMetricsToken: "t0ken"},
 			[]string{"--cache-dashboard-ttl", "5s", "--cache-report-ttl=1h"},
 			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo,
 				CacheTTL:    cacheTTLs{Job: 30 * time.Second, Compliance: 2 * time.Minute, Report: time.Hour, Dashboard: 5 * time.Second},
-				MetricsAddr: "127.0.0.1:9100", MetricsToken: "t0ken"}, false},
+				MetricsAddr: "127.0.0.1:9100", MetricsToken: "t0ken"}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +107,7 @@ func TestServeConfigFlagsWinOverEnvironment(t *testing.T) {
 			if !tt.off {
 				tt.want.Cache, tt.want.Metrics = true, true
 			}
+			tt.want.RateLimits = !tt.noLimits
 			got, err := resolveServe(t, tt.env, tt.args...)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
@@ -160,6 +165,7 @@ func TestServeConfigRejectsEveryBadValueNamingTheFlag(t *testing.T) {
 		{"CertMissing", nil, []string{"--tls-cert", filepath.Join(dir, "missing.pem"), "--tls-key", keyFile}, "--tls-cert and --tls-key"},
 		{"CertNotPEM", nil, []string{"--tls-cert", garbage, "--tls-key", keyFile}, "--tls-cert and --tls-key"},
 		{"KeyOfAnotherCert", nil, []string{"--tls-cert", certFile, "--tls-key", certFile}, "--tls-cert and --tls-key"},
+		{"RateLimitsFromEnvironment", map[string]string{envRateLimits: "none"}, nil, `--rate-limits (CUSTOS_RATE_LIMITS) "none": want true or false`},
 		{"CacheFromEnvironment", map[string]string{envCache: "maybe"}, nil, `--cache (CUSTOS_CACHE) "maybe": want true or false`},
 		{"MetricsFromEnvironment", map[string]string{envMetrics: "on"}, nil, `--metrics (CUSTOS_METRICS) "on": want true or false`},
 		{"CacheTTLWithoutUnit", nil, []string{"--cache-job-ttl", "300"}, `--cache-job-ttl (CUSTOS_CACHE_JOB_TTL) "300": want a positive duration`},

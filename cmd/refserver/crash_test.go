@@ -32,7 +32,7 @@ type childServer struct {
 	addr string
 }
 
-func startChild(t *testing.T, env map[string]string) *childServer {
+func startChild(t testing.TB, env map[string]string) *childServer {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), childEnv+"=1")

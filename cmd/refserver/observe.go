@@ -9,8 +9,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/custos-dev/custos/backupmgmt/httpapi"
 	"github.com/custos-dev/custos/cache"
 	"github.com/custos-dev/custos/observe"
+	"github.com/custos-dev/custos/security"
 	"github.com/custos-dev/custos/store"
 	"github.com/custos-dev/custos/store/bunstore"
 )
@@ -103,4 +105,13 @@ func metricsHandler(reg *prometheus.Registry, token string, log *slog.Logger) ht
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// limitsOf is the API's rate limits: the defaults, or none at all.
+func limitsOf(cfg serveConfig) httpapi.Limits {
+	if cfg.RateLimits {
+		return httpapi.Limits{} // nil fields take the defaults
+	}
+	none := []security.Limit{}
+	return httpapi.Limits{Login: none, PasswordChange: none, API: none, APIAdmin: none, Reports: none, Import: none, Ingest: none, Anonymous: none}
 }

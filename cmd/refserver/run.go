@@ -34,6 +34,7 @@ const (
 	envTLSCert        = "CUSTOS_TLS_CERT"
 	envTLSKey         = "CUSTOS_TLS_KEY"
 	envBehindTLS      = "CUSTOS_BEHIND_TLS"
+	envRateLimits     = "CUSTOS_RATE_LIMITS"
 	envCache          = "CUSTOS_CACHE"
 	envCacheJobTTL    = "CUSTOS_CACHE_JOB_TTL"
 	envCacheCompTTL   = "CUSTOS_CACHE_COMPLIANCE_TTL"

@@ -59,6 +59,9 @@ type serveConfig struct {
 	BehindTLS bool
 	// cert is the loaded TLSCert and TLSKey.
 	cert *tls.Certificate
+	// RateLimits applies the per-principal and per-IP limits of DESIGN §7;
+	// off only behind a proxy that limits (and for load tests).
+	RateLimits bool
 	// Cache puts the read-through caches in front of the store.
 	Cache bool
 	// CacheTTL are the cache lifetimes by kind of data; zero keeps the
@@ -93,6 +96,7 @@ func serveFlags(getenv getenvFunc) (*flag.FlagSet, func() (serveConfig, error)) 
 	cert := fs.String("tls-cert", "", "TLS certificate `file` (PEM); serve HTTPS, needs --tls-key (env "+envTLSCert+")")
 	key := fs.String("tls-key", "", "TLS private key `file` (PEM), with --tls-cert (env "+envTLSKey+")")
 	behind := fs.Bool("behind-tls", false, "a TLS proxy sits in front: Secure cookies and HSTS (env "+envBehindTLS+")")
+	limitsOn := fs.Bool("rate-limits", true, "per-principal and per-IP rate limits; false only behind a proxy that limits (env "+envRateLimits+"); the account lockout stays")
 	cacheOn := fs.Bool("cache", true, "read-through caches in front of the database (env "+envCache+")")
 	ttlFlags := []struct{ name, env, what string }{
 		{"cache-job-ttl", envCacheJobTTL, "job data (default 5m)"},
@@ -110,7 +114,7 @@ func serveFlags(getenv getenvFunc) (*flag.FlagSet, func() (serveConfig, error)) 
 		fmt.Fprint(fs.Output(), `Usage: refserver serve [--addr ADDR] [--db DSN] [--log-level LEVEL] [--base-url URL]
                        [--trusted-proxies CIDRS] [--trusted-origins ORIGINS]
                        [--tls-cert FILE --tls-key FILE] [--behind-tls]
-                       [--cache=false] [--cache-*-ttl DURATION]
+                       [--rate-limits=false] [--cache=false] [--cache-*-ttl DURATION]
                        [--metrics=false] [--metrics-addr ADDR]
 
 On first start, when the database has no user, serve creates the user admin
@@ -163,6 +167,7 @@ Flags:
 			dst       *bool
 		}{
 			{"behind-tls", envBehindTLS, *behind, &cfg.BehindTLS},
+			{"rate-limits", envRateLimits, *limitsOn, &cfg.RateLimits},
 			{"cache", envCache, *cacheOn, &cfg.Cache},
 			{"metrics", envMetrics, *metricsOn, &cfg.Metrics},
 		} {
@@ -336,6 +341,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, getenv getenv
 		TrustedOrigins: cfg.TrustedOrigins,
 		BehindTLS:      cfg.secure(),
 		Ready:          readyFunc(s),
+		Limits:         limitsOf(cfg),
 	})
 	if err != nil {
 		return err

@@ -194,12 +194,15 @@ func openSQLite(path string) (*DB, error) {
 		return nil, errors.New("dbopen: sqlite: an in-memory database cannot be shared by the reader and writer pools; give a file path")
 	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")" +
-		"&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-20000)" +
+		"&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)" +
 		// The store checkpoints in the background (sqliteCheckpointEvery);
 		// the writer's own checkpoint is the backstop for a log that grew
 		// past 400 MB anyway (a reader holding it, a raw *sql.DB user).
 		"&_pragma=wal_autocheckpoint(100000)"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	// Page caches: 20 MB for the writer, which touches the indexes of every
+	// write, 8 MB for each reader; with the reader pool that bounds SQLite's
+	// own memory near 60 MB.
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-20000)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("dbopen: sqlite: %w", err)
 	}
@@ -208,7 +211,7 @@ func openSQLite(path string) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-8000)&_pragma=query_only(1)")
 	if err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("dbopen: sqlite: %w", err)
