@@ -11,7 +11,9 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/custos-dev/custos/backupmgmt"
@@ -395,6 +397,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
+	if f, ok := v.(fastJSON); ok {
+		bp := jsonBufs.Get().(*[]byte)
+		if b, ok := f.appendJSON((*bp)[:0]); ok {
+			b = append(b, '\n') // as json.Encoder ends a value
+			h.Set("Content-Length", strconv.Itoa(len(b)))
+			w.WriteHeader(status)
+			_, _ = w.Write(b)
+			if cap(b) <= maxPooledJSON {
+				*bp = b
+				jsonBufs.Put(bp)
+			}
+			return
+		}
+		jsonBufs.Put(bp)
+	}
 	w.WriteHeader(status)
 	if v == nil {
 		return
@@ -403,6 +420,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
 }
+
+// jsonBufs holds the buffers of fastJSON responses; buffers over
+// maxPooledJSON are left to the collector.
+var jsonBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+const maxPooledJSON = 1 << 20
 
 // noContent writes 204.
 func noContent(w http.ResponseWriter) {

@@ -112,9 +112,14 @@ func BenchmarkServerMemory(b *testing.B) {
 		raw, _ := io.ReadAll(res.Body)
 		_ = res.Body.Close()
 		for line := range strings.SplitSeq(string(raw), "\n") {
-			if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
-				f, _ := strconv.ParseFloat(v, 64)
-				b.ReportMetric(f/(1<<20), "go_heap_inuse_MiB")
+			for _, m := range []struct{ name, unit string }{
+				{"go_memstats_heap_inuse_bytes ", "go_heap_inuse_MiB"},
+				{"go_memstats_sys_bytes ", "go_sys_MiB"},
+			} {
+				if v, ok := strings.CutPrefix(line, m.name); ok {
+					f, _ := strconv.ParseFloat(v, 64)
+					b.ReportMetric(f/(1<<20), m.unit)
+				}
 			}
 		}
 	}

@@ -199,10 +199,11 @@ func openSQLite(path string) (*DB, error) {
 		// the writer's own checkpoint is the backstop for a log that grew
 		// past 400 MB anyway (a reader holding it, a raw *sql.DB user).
 		"&_pragma=wal_autocheckpoint(100000)"
-	// Page caches: 20 MB for the writer, which touches the indexes of every
-	// write, 8 MB for each reader; with the reader pool that bounds SQLite's
-	// own memory near 60 MB.
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-20000)&_txlock=immediate")
+	// Page caches: 16 MB for the writer, which touches the indexes of every
+	// write, 4 MB for each reader (reads of hot data are served by the
+	// cache package); with the reader pool that bounds SQLite's page
+	// memory near 32 MB.
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-16000)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("dbopen: sqlite: %w", err)
 	}
@@ -211,7 +212,7 @@ func openSQLite(path string) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-8000)&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-4000)&_pragma=query_only(1)")
 	if err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("dbopen: sqlite: %w", err)
