@@ -91,6 +91,8 @@ func TestServeConfigFlagsWinOverEnvironment(t *testing.T) {
 			serveConfig{Addr: ":8080", DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo}, false, false},
 		{"CacheAndMetricsOff", map[string]string{envCache: "false"}, []string{"--metrics=false"},
 			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo}, true, false},
+		{"PerJobHistogramsOff", nil, []string{"--metrics-job-histograms=false"},
+			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo}, false, false},
 		{"RateLimitsOff", map[string]string{envRateLimits: "false"}, nil,
 			serveConfig{Addr: addrDefault, DSN: dbopen.DSNDefault, LogLevel: slog.LevelInfo}, false, true},
 		{"CacheFlagOverEnvironment", map[string]string{envCache: "false", envMetrics: "0"}, []string{"--cache"},
@@ -107,6 +109,7 @@ func TestServeConfigFlagsWinOverEnvironment(t *testing.T) {
 			if !tt.off {
 				tt.want.Cache, tt.want.Metrics = true, true
 			}
+			tt.want.MetricsJobHistograms = tt.want.MetricsJobHistograms || tt.name != "PerJobHistogramsOff"
 			tt.want.RateLimits = !tt.noLimits
 			got, err := resolveServe(t, tt.env, tt.args...)
 			require.NoError(t, err)

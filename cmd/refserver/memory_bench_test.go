@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -29,13 +30,23 @@ import (
 // the dashboard (issue 5: < 150 MiB). It reports the peak (VmHWM) and the
 // final resident set of the process.
 func BenchmarkServerMemory(b *testing.B) {
+	b.Run("defaults", func(b *testing.B) { serverMemory(b, nil) })
+	// Per-job histograms are the one cost that grows with the fleet.
+	b.Run("job_histograms_off", func(b *testing.B) {
+		serverMemory(b, map[string]string{envMetricsJobHist: "false"})
+	})
+}
+
+func serverMemory(b *testing.B, extra map[string]string) {
 	const jobs, runsPerJob = 10_000, 100
 	dsn := "sqlite:" + filepath.Join(b.TempDir(), "custos.db")
 	ctx := context.Background()
 	ids := memSeed(b, ctx, dsn, jobs, runsPerJob)
 
 	const password = "memory bench operator passphrase"
-	srv := startChild(b, map[string]string{envDB: dsn, envAdminPassword: password, envRateLimits: "false"})
+	env := map[string]string{envDB: dsn, envAdminPassword: password, envRateLimits: "false"}
+	maps.Copy(env, extra)
+	srv := startChild(b, env)
 	base := "http://" + srv.addr
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar}

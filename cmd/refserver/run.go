@@ -42,6 +42,7 @@ const (
 	envCacheDashTTL   = "CUSTOS_CACHE_DASHBOARD_TTL"
 	envMetrics        = "CUSTOS_METRICS"
 	envMetricsAddr    = "CUSTOS_METRICS_ADDR"
+	envMetricsJobHist = "CUSTOS_METRICS_JOB_HISTOGRAMS"
 	// envMetricsToken, when set, is the bearer token /metrics asks for.
 	// Never a flag, for the reason given at envUserPassword.
 	envMetricsToken = "CUSTOS_METRICS_TOKEN"

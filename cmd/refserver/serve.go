@@ -73,6 +73,9 @@ type serveConfig struct {
 	Metrics      bool
 	MetricsAddr  string
 	MetricsToken string
+	// MetricsJobHistograms keeps the job label on the run duration and
+	// size histograms: about 2.4 KB of memory and two dozen series per job.
+	MetricsJobHistograms bool
 }
 
 // cacheTTLs are the --cache-*-ttl settings.
@@ -109,6 +112,7 @@ func serveFlags(getenv getenvFunc) (*flag.FlagSet, func() (serveConfig, error)) 
 		ttlValues[i] = fs.String(f.name, "", "how long "+f.what+" is cached: with several replicas, how stale a read may be (env "+f.env+")")
 	}
 	metricsOn := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics (env "+envMetrics+")")
+	jobHist := fs.Bool("metrics-job-histograms", true, "label the run duration and size histograms by job; false for very many jobs (env "+envMetricsJobHist+")")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this `address` host:port instead of --addr (env "+envMetricsAddr+"); "+envMetricsToken+" makes it ask for a bearer token")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: refserver serve [--addr ADDR] [--db DSN] [--log-level LEVEL] [--base-url URL]
@@ -170,6 +174,7 @@ Flags:
 			{"rate-limits", envRateLimits, *limitsOn, &cfg.RateLimits},
 			{"cache", envCache, *cacheOn, &cfg.Cache},
 			{"metrics", envMetrics, *metricsOn, &cfg.Metrics},
+			{"metrics-job-histograms", envMetricsJobHist, *jobHist, &cfg.MetricsJobHistograms},
 		} {
 			*b.dst = b.val
 			if v := getenv(b.env); !set[b.flag] && v != "" {
@@ -292,7 +297,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, getenv getenv
 	var metrics *observe.Metrics
 	if cfg.Metrics {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		if metrics, err = observe.NewMetrics(reg, nil); err != nil {
+		if metrics, err = observe.NewMetrics(reg, &observe.Options{DisablePerJob: !cfg.MetricsJobHistograms}); err != nil {
 			return err
 		}
 	}

@@ -70,7 +70,7 @@ type server struct {
 
 // startServe runs serve with env and args (--addr 127.0.0.1:0 is added)
 // until it listens. It fails the test if serve exits first.
-func startServe(t *testing.T, env map[string]string, args ...string) *server {
+func startServe(t testing.TB, env map[string]string, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -97,7 +97,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) *server {
 
 // stop cancels serve's context, as SIGTERM does, and returns its exit code
 // once it has returned and its log is read.
-func (s *server) stop(t *testing.T) int {
+func (s *server) stop(t testing.TB) int {
 	t.Helper()
 	s.cancel()
 	s.cancel = nil
