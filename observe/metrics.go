@@ -31,7 +31,16 @@ type Options struct {
 	// are very many jobs. The scrape-time per-job gauges keep their label
 	// (one series per job). Defaults to false: per-job histograms.
 	DisablePerJob bool
+	// MaxJobHistograms bounds the jobs that get histograms of their own:
+	// the runs of jobs beyond the first MaxJobHistograms seen are observed
+	// under job="" (the rest of the fleet), so memory (about 2.4 KB a job)
+	// and series stay bounded however many jobs there are. Defaults to
+	// MaxJobHistogramsDefault; negative means no bound.
+	MaxJobHistograms int
 }
+
+// MaxJobHistogramsDefault is the default of Options.MaxJobHistograms.
+const MaxJobHistogramsDefault = 1000
 
 func (o *Options) withDefaults() Options {
 	var out Options
@@ -39,6 +48,7 @@ func (o *Options) withDefaults() Options {
 		out = *o
 	}
 	out.Namespace = cmp.Or(out.Namespace, NamespaceDefault)
+	out.MaxJobHistograms = cmp.Or(out.MaxJobHistograms, MaxJobHistogramsDefault)
 	return out
 }
 
@@ -63,6 +73,11 @@ type Metrics struct {
 	reg    prometheus.Registerer
 	ns     string
 	perJob bool
+	// maxJobs and jobs are Options.MaxJobHistograms and the jobs admitted
+	// to histograms of their own.
+	maxJobs int
+	jobsMu  sync.Mutex
+	jobs    map[string]struct{}
 
 	executions           *prometheus.CounterVec
 	executionDuration    *prometheus.HistogramVec
@@ -94,7 +109,7 @@ func NewMetrics(reg prometheus.Registerer, opts *Options) (*Metrics, error) {
 	}
 	o := opts.withDefaults()
 	ns := o.Namespace
-	m := &Metrics{reg: reg, ns: ns, perJob: !o.DisablePerJob}
+	m := &Metrics{reg: reg, ns: ns, perJob: !o.DisablePerJob, maxJobs: o.MaxJobHistograms, jobs: map[string]struct{}{}}
 	var jobLabels []string
 	if m.perJob {
 		jobLabels = []string{"job"}
@@ -190,7 +205,7 @@ func (m *Metrics) ExecutionRecorded(job string, status string, duration time.Dur
 	}
 	var lv []string
 	if m.perJob {
-		lv = []string{job}
+		lv = []string{m.jobLabel(job)}
 	}
 	if duration > 0 {
 		m.executionDuration.WithLabelValues(lv...).Observe(duration.Seconds())
@@ -198,6 +213,23 @@ func (m *Metrics) ExecutionRecorded(job string, status string, duration time.Dur
 	if sizeBytes > 0 {
 		m.executionSize.WithLabelValues(lv...).Observe(float64(sizeBytes))
 	}
+}
+
+// jobLabel is job while it is among the first maxJobs seen, else "".
+func (m *Metrics) jobLabel(job string) string {
+	if m.maxJobs < 0 {
+		return job
+	}
+	m.jobsMu.Lock()
+	defer m.jobsMu.Unlock()
+	if _, ok := m.jobs[job]; ok {
+		return job
+	}
+	if len(m.jobs) >= m.maxJobs {
+		return ""
+	}
+	m.jobs[job] = struct{}{}
+	return job
 }
 
 // AlertRaised counts a newly raised alert. Unknown severities and types

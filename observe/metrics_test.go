@@ -3,6 +3,7 @@ package observe_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -178,6 +179,30 @@ custos_backup_executions_total{result="success"} 1
 		b.m.ExecutionRecorded("weekly", "success", 90*time.Second, 5e9)
 		require.Equal(t, "custos_backup_execution_duration_seconds\n", b.gather(t, "custos_backup_execution_duration_seconds"))
 		require.Equal(t, "custos_backup_size_bytes\n", b.gather(t, "custos_backup_size_bytes"))
+	})
+
+	t.Run("PerJobHistogramsAreBounded", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, &observe.Options{MaxJobHistograms: 2})
+		for _, job := range []string{"a", "b", "c", "a", "d"} {
+			b.m.ExecutionRecorded(job, "success", 90*time.Second, 5e9)
+		}
+		// a and b have their own; c and d, past the bound, share job="".
+		require.Equal(t, "custos_backup_execution_duration_seconds job=\ncustos_backup_execution_duration_seconds job=a\ncustos_backup_execution_duration_seconds job=b\n",
+			b.gather(t, "custos_backup_execution_duration_seconds"))
+		require.Equal(t, uint64(5), histogramCount(t, b.reg, "custos_backup_size_bytes"), "every run is observed")
+
+		unbounded := setup(t, &observe.Options{MaxJobHistograms: -1})
+		for i := range 1500 {
+			unbounded.m.ExecutionRecorded(fmt.Sprint("job-", i), "success", time.Minute, 0)
+		}
+		require.Equal(t, 1500, strings.Count(unbounded.gather(t, "custos_backup_execution_duration_seconds"), "\n"))
+
+		def := setup(t, nil)
+		for i := range 1500 {
+			def.m.ExecutionRecorded(fmt.Sprint("job-", i), "success", time.Minute, 0)
+		}
+		require.Equal(t, observe.MaxJobHistogramsDefault+1, strings.Count(def.gather(t, "custos_backup_execution_duration_seconds"), "\n"))
 	})
 
 	t.Run("AlertRaisedBoundsItsLabels", func(t *testing.T) {

@@ -74,7 +74,8 @@ type serveConfig struct {
 	MetricsAddr  string
 	MetricsToken string
 	// MetricsJobHistograms keeps the job label on the run duration and
-	// size histograms: about 2.4 KB of memory and two dozen series per job.
+	// size histograms (about 2.4 KB of memory and two dozen series per job,
+	// for the first observe.MaxJobHistogramsDefault jobs).
 	MetricsJobHistograms bool
 }
 
