@@ -58,13 +58,7 @@ func (c *apiKeyCache) get(prefix string, now time.Time) (*apiKeyEntry, bool) {
 func (c *apiKeyCache) put(prefix string, e *apiKeyEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[prefix]; !ok && len(c.m) >= apiKeyCacheMax {
-		for k := range c.m {
-			delete(c.m, k)
-			break
-		}
-	}
-	c.m[prefix] = e
+	putBounded(c.m, prefix, e, apiKeyCacheMax)
 }
 
 // touched records in the entry of prefix that the key's use was written

@@ -132,13 +132,20 @@ func (s *Service) ingestStatsOf(ctx context.Context, job *store.Job) (ingestStat
 func (c *ingestStatsCache) put(jobID string, e ingestStatsEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[jobID]; !ok && len(c.m) >= ingestStatsJobsMax {
-		for k := range c.m {
-			delete(c.m, k)
+	putBounded(c.m, jobID, e, ingestStatsJobsMax)
+}
+
+// putBounded stores v under key in m, first dropping an arbitrary other
+// entry when m already holds max: the in-memory caches of the service stay
+// bounded without bookkeeping, and a dropped entry is only read again.
+func putBounded[V any](m map[string]V, key string, v V, max int) {
+	if _, ok := m[key]; !ok && len(m) >= max {
+		for k := range m {
+			delete(m, k)
 			break
 		}
 	}
-	c.m[jobID] = e
+	m[key] = v
 }
 
 func (c *ingestStatsCache) drop(jobID string) {

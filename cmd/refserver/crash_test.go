@@ -63,9 +63,6 @@ func startChild(t testing.TB, env map[string]string) *childServer {
 // runs pour in, restarts it on the same database, and finds every run that
 // got a 2xx there: an acknowledged write is durable (DESIGN §13).
 func TestCrashLosesNoAcknowledgedRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts server processes")
-	}
 	t.Parallel()
 	for _, kind := range bunstoretest.Dialects {
 		t.Run(string(kind), func(t *testing.T) {

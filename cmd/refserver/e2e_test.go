@@ -18,7 +18,7 @@ import (
 // e2eClient talks to a running server as a browser would (cookies kept)
 // or as a script (a Bearer key).
 type e2eClient struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	http *http.Client
 }

@@ -48,25 +48,22 @@ func serverMemory(b *testing.B, extra map[string]string) {
 	maps.Copy(env, extra)
 	srv := startChild(b, env)
 	base := "http://" + srv.addr
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar}
-	post := func(path string, body any) map[string]any {
-		raw, _ := json.Marshal(body)
-		res, err := hc.Post(base+path, "application/json", bytes.NewReader(raw))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(res.Body).Decode(&out)
-		if res.StatusCode >= 300 {
-			b.Fatalf("%s: %d %v", path, res.StatusCode, out)
-		}
-		return out
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		b.Fatal(err)
 	}
-	post("/api/v1/auth/login", map[string]string{"username": "admin", "password": password})
-	ingestKey := post("/api/v1/api-keys", map[string]any{"name": "ingest", "scopes": []string{"ingest"}})["key"].(string)
-	readKey := post("/api/v1/api-keys", map[string]any{"name": "read", "scopes": []string{"read"}})["key"].(string)
+	c := &e2eClient{t: b, base: base, http: &http.Client{Jar: jar}}
+	key := func(scope string) string {
+		code, created, raw := c.call("POST", "/api/v1/api-keys", "", map[string]any{"name": scope, "scopes": []string{scope}})
+		if code != http.StatusCreated {
+			b.Fatalf("create %s key: %d %s", scope, code, raw)
+		}
+		return created["key"].(string)
+	}
+	if code, _, raw := c.call("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": password}); code != http.StatusOK {
+		b.Fatalf("login: %d %s", code, raw)
+	}
+	ingestKey, readKey := key("ingest"), key("read")
 
 	tr := &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}
 	client := &http.Client{Transport: tr}

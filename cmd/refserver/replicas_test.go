@@ -16,9 +16,6 @@ import (
 // database with the caches on and short TTLs: each reads its own writes at
 // once, and the other's within the TTL.
 func TestReplicasSeeEachOthersWrites(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts server processes")
-	}
 	t.Parallel()
 	for _, kind := range []dbopen.Kind{dbopen.Postgres, dbopen.MySQL} {
 		t.Run(string(kind), func(t *testing.T) {
