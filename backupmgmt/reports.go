@@ -1,0 +1,86 @@
+package backupmgmt
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/custos-dev/custos/store"
+)
+
+// Reports keeps generated reports (DESIGN §11): the renderers are in
+// backupmgmt/report; this is where a report is stored, listed and deleted,
+// with the audit event of each change.
+type Reports Service
+
+// Reports gives the report operations.
+func (s *Service) Reports() *Reports { return (*Reports)(s) }
+
+// Save stores a rendered report: the ID, size, SHA-256 and generation
+// time are filled in here, and the generating actor is recorded when r has
+// none and the context carries a user.
+func (rs *Reports) Save(ctx context.Context, r *store.Report) error {
+	s := (*Service)(rs)
+	now := s.Now()
+	if r.ID == "" {
+		r.ID = s.cfg.NewID()
+	}
+	if r.GeneratedAt.IsZero() {
+		r.GeneratedAt = now
+	}
+	r.CreatedAt = now
+	r.SizeBytes = int64(len(r.Content))
+	sum := sha256.Sum256(r.Content)
+	r.SHA256 = hex.EncodeToString(sum[:])
+	if r.GeneratedBy == nil {
+		r.GeneratedBy = ActorFrom(ctx).userIDPtr()
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		if err := tx.Reports().Create(ctx, r); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "report.generate", "report", r.ID, map[string]any{
+			"type": r.Type, "format": r.Format, "period_from": r.PeriodFrom, "period_to": r.PeriodTo,
+			"size_bytes": r.SizeBytes, "sha256": r.SHA256,
+		})
+	})
+}
+
+// Get returns a report without its content.
+func (rs *Reports) Get(ctx context.Context, id string) (*store.Report, error) {
+	return rs.store.Reports().Get(ctx, id)
+}
+
+// Content returns a report with its content.
+func (rs *Reports) Content(ctx context.Context, id string) (*store.Report, error) {
+	return rs.store.Reports().GetContent(ctx, id)
+}
+
+// List returns reports, newest first, without their content.
+func (rs *Reports) List(ctx context.Context, p store.ListReportsParams) (*store.Page[store.Report], error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if p.Type != "" && !p.Type.Valid() {
+		return nil, &store.ValidationError{Fields: map[string]string{"type": "unknown report type"}}
+	}
+	return rs.store.Reports().List(ctx, p)
+}
+
+// Delete removes a report; outbox rows that named it keep their payload.
+func (rs *Reports) Delete(ctx context.Context, id string) error {
+	s := (*Service)(rs)
+	return s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		r, err := tx.Reports().Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.Reports().Delete(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "report.delete", "report", id, map[string]any{"type": r.Type, "format": r.Format})
+	})
+}
