@@ -38,6 +38,11 @@ type Store interface {
 	store.Store
 	// Stats returns the counters of every named cache, in a fixed order.
 	Stats() []Stat
+	// Version changes whenever a write through the Store (or a committed
+	// transaction) may have changed cached data. A caller that keeps
+	// something derived from cached reads, such as an encoded response,
+	// may serve it while Version is what it was when the reads began.
+	Version() uint64
 }
 
 // Stat is what one named cache has served since New.
@@ -257,6 +262,16 @@ func (c *cached) Stats() []Stat {
 		}
 	}
 	return out
+}
+
+// Version is the sum of the caches' generations: each only grows, so the
+// sum changes with any of them.
+func (c *cached) Version() uint64 {
+	var v uint64
+	for _, nc := range c.caches {
+		v += nc.gen.Load()
+	}
+	return v
 }
 
 // Close stops the cleanup goroutine and closes the wrapped store.

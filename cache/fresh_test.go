@@ -246,3 +246,29 @@ func TestCopiesOut(t *testing.T) {
 		require.Equal(t, 1, d.Jobs[store.JobStateNew])
 	})
 }
+
+func TestVersionChangesWithEveryWrite(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, b *dbBundle) {
+		ctx, c := b.ctx, b.c
+		v0 := c.Version()
+		j := newJob(t, c)
+		v1 := c.Version()
+		require.NotEqual(t, v0, v1, "a create")
+		_, err := c.Jobs().List(ctx, store.ListJobsParams{})
+		require.NoError(t, err)
+		require.Equal(t, v1, c.Version(), "a read changes nothing")
+		// A write the cache does not see (another replica) leaves it.
+		j.Description = "elsewhere"
+		require.NoError(t, b.bs.Jobs().Update(ctx, j))
+		require.Equal(t, v1, c.Version())
+		require.NoError(t, c.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
+			return tx.Jobs().Update(ctx, j)
+		}))
+		v2 := c.Version()
+		require.NotEqual(t, v1, v2, "a committed transaction")
+		// A refused write changes nothing.
+		require.Error(t, c.Jobs().Create(ctx, &store.Job{}))
+		require.Equal(t, v2, c.Version())
+	})
+}

@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -64,6 +63,12 @@ type Config struct {
 	// NowFunc is the clock of the rate limiters. Defaults to the service's
 	// clock.
 	NowFunc func() time.Time
+	// ResponseCacheTTL bounds how long the job list and the dashboard are
+	// served from their encoded bytes when the service's store is a
+	// read-through cache (cache.New); a write through that store is seen
+	// at once regardless. Defaults to ResponseCacheTTLDefault; negative
+	// turns it off.
+	ResponseCacheTTL time.Duration
 }
 
 // Limits are the rate limits of DESIGN §7. A nil field means the default of
@@ -82,6 +87,7 @@ func (c *Config) withDefaults(svc *backupmgmt.Service) Config {
 	}
 	out.MaxBodyBytes = cmp.Or(out.MaxBodyBytes, MaxBodyBytesDefault)
 	out.MaxBatchBodyBytes = cmp.Or(out.MaxBatchBodyBytes, MaxBatchBodyBytesDefault)
+	out.ResponseCacheTTL = cmp.Or(out.ResponseCacheTTL, ResponseCacheTTLDefault)
 	if out.NowFunc == nil {
 		out.NowFunc = svc.Now
 	}
@@ -128,6 +134,7 @@ type API struct {
 	log     *slog.Logger
 	routes  []*route
 	limits  *limiters
+	memo    *respMemo
 	handler http.Handler
 }
 
@@ -140,7 +147,7 @@ func New(svc *backupmgmt.Service, cfg *Config) (*API, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	a := &API{svc: svc, cfg: c, log: c.Logger}
+	a := &API{svc: svc, cfg: c, log: c.Logger, memo: newRespMemo(svc.Store(), c.ResponseCacheTTL)}
 	var err error
 	if a.limits, err = newLimiters(c); err != nil {
 		return nil, err
@@ -394,16 +401,11 @@ func (a *API) recoverer(next http.Handler) http.Handler {
 
 // writeJSON writes v with status. API responses are never cached.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
 	if f, ok := v.(fastJSON); ok {
 		bp := jsonBufs.Get().(*[]byte)
 		if b, ok := f.appendJSON((*bp)[:0]); ok {
 			b = append(b, '\n') // as json.Encoder ends a value
-			h.Set("Content-Length", strconv.Itoa(len(b)))
-			w.WriteHeader(status)
-			_, _ = w.Write(b)
+			writeBody(w, status, b)
 			if cap(b) <= maxPooledJSON {
 				*bp = b
 				jsonBufs.Put(bp)
@@ -412,6 +414,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		}
 		jsonBufs.Put(bp)
 	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	if v == nil {
 		return

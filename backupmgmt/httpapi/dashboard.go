@@ -75,12 +75,13 @@ func (a *API) dashboardRoutes() []*route {
 			summary: "The dashboard's figures: jobs, compliance, recent runs, alerts, verification, media, 7-day trend",
 			resp:    DashboardSummary{}, status: http.StatusOK,
 			h: func(w http.ResponseWriter, r *http.Request) error {
-				s, err := a.svc.Dashboard().Summary(r.Context())
-				if err != nil {
-					return err
-				}
-				writeJSON(w, http.StatusOK, dashboardView(s))
-				return nil
+				return a.memo.serve(w, a.memoKey(r, false), func() (any, error) {
+					s, err := a.svc.Dashboard().Summary(r.Context())
+					if err != nil {
+						return nil, err
+					}
+					return dashboardView(s), nil
+				})
 			},
 		},
 	}

@@ -274,12 +274,13 @@ func (a *API) listJobs(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	page, err := a.svc.Jobs().List(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, listOf(page, func(j *store.Job) Job { return a.job(r, j) }))
-	return nil
+	return a.memo.serve(w, a.memoKey(r, a.pingURLShown(r)), func() (any, error) {
+		page, err := a.svc.Jobs().List(r.Context(), p)
+		if err != nil {
+			return nil, err
+		}
+		return listOf(page, func(j *store.Job) Job { return a.job(r, j) }), nil
+	})
 }
 
 func (a *API) createJob(w http.ResponseWriter, r *http.Request) error {

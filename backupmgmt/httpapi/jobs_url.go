@@ -80,10 +80,26 @@ func validHost(h string) bool {
 // (PermJobsWrite): a viewer or an auditor reading the job would otherwise
 // be able to report backups, which the RBAC table denies them.
 func (a *API) pingURL(r *http.Request, token string) *string {
-	act := caller(r)
-	if !act.Can(backupmgmt.PermIngest) && !act.Can(backupmgmt.PermJobsWrite) {
+	if !a.pingURLShown(r) {
 		return nil
 	}
 	u := a.pingBase(r) + "/ping/" + url.PathEscape(token)
 	return &u
+}
+
+// pingURLShown reports whether the caller of r is shown ping URLs: the
+// token is a credential, for those who may record runs or edit jobs.
+func (a *API) pingURLShown(r *http.Request) bool {
+	act := caller(r)
+	return act.Can(backupmgmt.PermIngest) || act.Can(backupmgmt.PermJobsWrite)
+}
+
+// memoKey names a kept response: the path and the query in canonical
+// order, and, when it shows ping URLs, the base they are built on.
+func (a *API) memoKey(r *http.Request, withPingURLs bool) string {
+	k := r.URL.Path + "?" + r.URL.Query().Encode()
+	if withPingURLs {
+		k += "|" + a.pingBase(r)
+	}
+	return k
 }
