@@ -113,12 +113,22 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return exitOK
 }
 
-// readPassword reads one line from stdin; on a terminal it prompts on
-// stderr first (the input is echoed: refserver has no terminal library).
+// readPassword reads one line from stdin. On a terminal it prompts on
+// stderr and turns echo off while the line is typed, where the platform
+// allows (echoOff).
 func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 	if f, ok := stdin.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprint(stderr, "Password (shown as you type; "+envUserPassword+" avoids that): ")
+			restore, err := echoOff(f)
+			if err != nil {
+				fmt.Fprint(stderr, "Password (shown as you type; "+envUserPassword+" avoids that): ")
+			} else {
+				fmt.Fprint(stderr, "Password: ")
+				defer func() {
+					restore()
+					fmt.Fprintln(stderr)
+				}()
+			}
 		}
 	}
 	line, err := bufio.NewReader(stdin).ReadString('\n')
