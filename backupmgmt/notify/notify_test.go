@@ -1,0 +1,260 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/custos-dev/custos/backupmgmt"
+	"github.com/custos-dev/custos/store"
+	"github.com/custos-dev/custos/store/bunstore/dbopen"
+)
+
+// queue writes n pending alert rows for ch straight into the outbox, for
+// volume tests.
+func (b *testBundle) queue(t testing.TB, ch *store.Channel, n int) []string {
+	t.Helper()
+	now := b.svc.Now()
+	ids := make([]string, n)
+	for i := range n {
+		payload, err := json.Marshal(backupmgmt.AlertNotice{
+			Event: backupmgmt.AlertEventOpened, AlertID: store.NewID(), Type: store.AlertBackupMissed,
+			Severity: store.SeverityError, State: store.AlertOpen, Title: "backup of `erp` missed",
+			Occurrences: 1, FirstSeenAt: now, LastSeenAt: now, At: now,
+		})
+		require.NoError(t, err)
+		row := &store.Notification{
+			ID: store.NewID(), ChannelID: ch.ID, Payload: payload, State: store.NotificationPending,
+			NextAttemptAt: now, CreatedAt: now,
+		}
+		require.NoError(t, b.store.Notifications().Create(t.Context(), row))
+		ids[i] = row.ID
+	}
+	return ids
+}
+
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		attempt int
+		want    time.Duration
+	}{
+		{0, time.Minute},
+		{1, time.Minute},
+		{2, 5 * time.Minute},
+		{3, 15 * time.Minute},
+		{4, time.Hour},
+		{5, 2 * time.Hour},
+		{6, 4 * time.Hour},
+		{7, 8 * time.Hour},
+		{8, 8 * time.Hour},
+		{100, 8 * time.Hour},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, Backoff(tt.attempt), "attempt %d", tt.attempt)
+	}
+}
+
+func TestRetries(t *testing.T) {
+	t.Parallel()
+
+	t.Run("FollowTheScheduleAndDieAfterEightAttempts", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, dbopen.SQLite, nil)
+		hook := newReceiver(t, http.StatusBadGateway)
+		ch := b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret})
+		id := b.queue(t, ch, 1)[0]
+
+		for attempt := 1; attempt <= MaxAttempts; attempt++ {
+			res := b.runOnce(t)
+			n := b.row(t, id)
+			require.Equal(t, attempt, n.Attempts)
+			require.Len(t, hook.requests(), attempt)
+			if attempt == MaxAttempts {
+				require.Equal(t, Result{Claimed: 1, Dead: 1}, res)
+				require.Equal(t, store.NotificationDead, n.State)
+				require.Contains(t, n.LastError, "HTTP 502")
+				break
+			}
+			require.Equal(t, Result{Claimed: 1, Failed: 1}, res, "attempt %d", attempt)
+			require.Equal(t, store.NotificationFailed, n.State)
+			require.Equal(t, b.svc.Now().Add(Backoff(attempt)), n.NextAttemptAt)
+
+			// Not claimed a second before its time, claimed at it.
+			b.clock.Advance(Backoff(attempt) - time.Second)
+			require.Equal(t, Result{}, b.runOnce(t), "attempt %d", attempt)
+			b.clock.Advance(time.Second)
+		}
+		b.clock.Advance(30 * 24 * time.Hour)
+		require.Equal(t, Result{}, b.runOnce(t))
+		require.Len(t, hook.requests(), MaxAttempts)
+	})
+
+	t.Run("StopOnceTheReceiverRecovers", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, dbopen.SQLite, nil)
+		hook := newReceiver(t, http.StatusInternalServerError)
+		ch := b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret})
+		id := b.queue(t, ch, 1)[0]
+		require.Equal(t, Result{Claimed: 1, Failed: 1}, b.runOnce(t))
+		hook.mu.Lock()
+		hook.status = http.StatusOK
+		hook.mu.Unlock()
+		b.clock.Advance(time.Minute)
+		require.Equal(t, Result{Claimed: 1, Sent: 1}, b.runOnce(t))
+		n := b.row(t, id)
+		require.Equal(t, store.NotificationSent, n.State)
+		require.Empty(t, n.LastError)
+		require.Equal(t, 2, n.Attempts)
+		b.clock.Advance(time.Hour)
+		require.Equal(t, Result{}, b.runOnce(t))
+		require.Len(t, hook.requests(), 2)
+		// Both tries carried the same idempotency key.
+		require.Equal(t, hook.requests()[0].Header.Get("Idempotency-Key"), hook.requests()[1].Header.Get("Idempotency-Key"))
+	})
+}
+
+func TestLease(t *testing.T) {
+	t.Parallel()
+	b := setup(t, dbopen.SQLite, nil)
+	hook := newReceiver(t, http.StatusOK)
+	ch := b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret})
+	ids := b.queue(t, ch, 3)
+
+	// A dispatcher claims and dies before recording anything.
+	claimed, err := b.store.Notifications().Claim(t.Context(), b.svc.Now(), LeaseDefault, 10)
+	require.NoError(t, err)
+	require.Len(t, claimed, 3)
+
+	fresh := b.dispatcher(nil)
+	res, err := fresh.RunOnce(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, Result{}, res, "leased rows are left alone")
+	b.clock.Advance(LeaseDefault - time.Second)
+	res, err = fresh.RunOnce(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, Result{}, res)
+
+	b.clock.Advance(time.Second)
+	res, err = fresh.RunOnce(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, Result{Claimed: 3, Sent: 3}, res)
+	var delivered []string
+	for _, r := range hook.requests() {
+		delivered = append(delivered, r.Header.Get("X-Custos-Delivery"))
+	}
+	require.ElementsMatch(t, ids, delivered)
+	for _, id := range ids {
+		n := b.row(t, id)
+		require.Equal(t, store.NotificationSent, n.State)
+		require.Equal(t, 2, n.Attempts, "the lost attempt counts")
+	}
+}
+
+func TestBatches(t *testing.T) {
+	t.Parallel()
+	b := setup(t, dbopen.SQLite, &Config{Batch: 7, Concurrency: 3})
+	hook := newReceiver(t, http.StatusOK)
+	ch := b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret})
+	b.queue(t, ch, 30)
+	require.Equal(t, Result{Claimed: 30, Sent: 30}, b.runOnce(t), "batches follow each other while full")
+	require.Len(t, hook.requests(), 30)
+	counts, err := b.store.Notifications().CountByState(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, map[store.NotificationState]int{store.NotificationSent: 30}, counts)
+}
+
+func TestUndeliverableChannels(t *testing.T) {
+	t.Parallel()
+
+	t.Run("InactiveChannelIsDead", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, dbopen.SQLite, nil)
+		hook := newReceiver(t, http.StatusOK)
+		ch := b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret})
+		id := b.queue(t, ch, 1)[0]
+		off := false
+		_, err := b.svc.Channels().Update(t.Context(), ch.ID, backupmgmt.ChannelUpdate{Active: &off})
+		require.NoError(t, err)
+
+		require.Equal(t, Result{Claimed: 1, Dead: 1}, b.runOnce(t))
+		n := b.row(t, id)
+		require.Equal(t, store.NotificationDead, n.State)
+		require.Equal(t, `channel "hook" is inactive`, n.LastError)
+		require.Empty(t, hook.requests())
+	})
+
+	t.Run("SettingsThatNoLongerDecodeAreDead", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, dbopen.SQLite, nil)
+		ch := &store.Channel{Kind: store.ChannelWebhook, Name: "old", Settings: json.RawMessage(`{"url":"https://example.invalid/h","secret":"short"}`), MinSeverity: store.SeverityInfo, Active: true}
+		require.NoError(t, b.store.Channels().Create(t.Context(), ch))
+		id := b.queue(t, ch, 1)[0]
+
+		require.Equal(t, Result{Claimed: 1, Dead: 1}, b.runOnce(t))
+		n := b.row(t, id)
+		require.Equal(t, store.NotificationDead, n.State)
+		require.Contains(t, n.LastError, `channel "old" has invalid settings`)
+		require.Contains(t, n.LastError, "settings.secret")
+		require.NotContains(t, n.LastError, "short")
+	})
+}
+
+func TestOnOutcome(t *testing.T) {
+	t.Parallel()
+	var (
+		mu  sync.Mutex
+		got []string
+	)
+	b := setup(t, dbopen.SQLite, &Config{OnOutcome: func(n *store.Notification, ch *store.Channel, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, strings.TrimSpace(string(ch.Kind)+" "+string(n.State)+" "+errText(err)))
+	}})
+	ok := newReceiver(t, http.StatusOK)
+	bad := newReceiver(t, http.StatusInternalServerError)
+	b.queue(t, b.channel(t, store.ChannelWebhook, "ok", map[string]any{"url": ok.URL, "secret": testSecret}), 1)
+	b.queue(t, b.channel(t, store.ChannelSlack, "bad", map[string]any{"webhook_url": bad.URL + "/x"}), 1)
+
+	require.Equal(t, Result{Claimed: 2, Sent: 1, Failed: 1}, b.runOnce(t))
+	require.ElementsMatch(t, []string{"webhook sent", "slack failed post to " + strings.TrimPrefix(bad.URL, "http://") + ": HTTP 500"}, got)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+
+	t.Run("SendsUntilTheContextEnds", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		b := setup(t, dbopen.SQLite, &Config{OnOutcome: func(*store.Notification, *store.Channel, error) { cancel() }})
+		hook := newReceiver(t, http.StatusOK)
+		b.queue(t, b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret}), 1)
+
+		require.NoError(t, b.d.Run(ctx, time.Hour))
+		require.Len(t, hook.requests(), 1)
+	})
+
+	t.Run("RejectsANonPositiveInterval", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, dbopen.SQLite, nil)
+		err := b.d.Run(t.Context(), 0)
+		var ve *store.ValidationError
+		require.True(t, errors.As(err, &ve))
+		require.Contains(t, ve.Fields, "every")
+	})
+}
