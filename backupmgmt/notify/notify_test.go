@@ -258,3 +258,66 @@ func TestRun(t *testing.T) {
 		require.Contains(t, ve.Fields, "every")
 	})
 }
+
+// TestTwoDispatchers runs two dispatchers at once over one outbox: with
+// FOR UPDATE SKIP LOCKED each row is claimed by one of them, so each
+// notification reaches the receiver once. SQLite has one process by design
+// (DESIGN §10), so only the server databases run it.
+func TestTwoDispatchers(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []dbopen.Kind{dbopen.Postgres, dbopen.MySQL} {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, kind, nil)
+			hook := newReceiver(t, http.StatusOK)
+			ch := b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret})
+			ids := b.queue(t, ch, 1000)
+
+			ds := []*Dispatcher{b.dispatcher(&Config{Batch: 25}), b.dispatcher(&Config{Batch: 25})}
+			results := make([]Result, len(ds))
+			var wg sync.WaitGroup
+			for i, d := range ds {
+				wg.Go(func() {
+					// A dispatcher stops at a short claim, which the
+					// other's locks may cause: keep going until the outbox
+					// is empty.
+					for {
+						res, err := d.RunOnce(t.Context())
+						if !assertNoError(t, err) || res.Claimed == 0 {
+							return
+						}
+						results[i].Claimed += res.Claimed
+						results[i].Sent += res.Sent
+					}
+				})
+			}
+			wg.Wait()
+
+			counts := map[string]int{}
+			for _, r := range hook.requests() {
+				counts[r.Header.Get("X-Custos-Delivery")]++
+			}
+			require.Len(t, counts, len(ids))
+			for _, id := range ids {
+				require.Equal(t, 1, counts[id], "notification %s", id)
+			}
+			require.Equal(t, 1000, results[0].Sent+results[1].Sent)
+			require.Equal(t, 1000, results[0].Claimed+results[1].Claimed)
+			byState, err := b.store.Notifications().CountByState(t.Context())
+			require.NoError(t, err)
+			require.Equal(t, map[store.NotificationState]int{store.NotificationSent: 1000}, byState)
+			t.Logf("%s: dispatchers sent %d and %d", kind, results[0].Sent, results[1].Sent)
+		})
+	}
+}
+
+// assertNoError reports err from a goroutine, where require cannot stop
+// the test.
+func assertNoError(t *testing.T, err error) bool {
+	t.Helper()
+	if err != nil {
+		t.Errorf("unexpected error: %v", err)
+		return false
+	}
+	return true
+}

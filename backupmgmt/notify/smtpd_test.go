@@ -54,6 +54,9 @@ type smtpOptions struct {
 	// User and Pass, when set, are required by AUTH PLAIN before MAIL.
 	User, Pass string
 	Reject     []string // recipients refused with 550
+	// EchoAuth makes a failed AUTH repeat what it got, as a careless relay
+	// might: the password then reaches the client's error text.
+	EchoAuth bool
 }
 
 // smtpMail is one message the server accepted.
@@ -169,6 +172,10 @@ func (s *smtpServer) serve(conn net.Conn) {
 			raw, err := base64.StdEncoding.DecodeString(resp)
 			parts := strings.Split(string(raw), "\x00")
 			if strings.ToUpper(mech) != "PLAIN" || err != nil || len(parts) != 3 || parts[1] != s.opts.User || parts[2] != s.opts.Pass {
+				if s.opts.EchoAuth {
+					tp.line("535 5.7.8 authentication failed for " + strings.ReplaceAll(string(raw), "\x00", " "))
+					continue
+				}
 				tp.line("535 5.7.8 authentication failed")
 				continue
 			}
