@@ -17,6 +17,14 @@ import (
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
 )
 
+// webhook returns a receiver answering status and a webhook channel "hook"
+// posting to it.
+func (b *testBundle) webhook(t *testing.T, status int) (*receiver, *store.Channel) {
+	t.Helper()
+	hook := newReceiver(t, status)
+	return hook, b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret})
+}
+
 // queue writes n pending alert rows for ch straight into the outbox, for
 // volume tests.
 func (b *testBundle) queue(t testing.TB, ch *store.Channel, n int) []string {
@@ -68,8 +76,7 @@ func TestRetries(t *testing.T) {
 	t.Run("FollowTheScheduleAndDieAfterEightAttempts", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, dbopen.SQLite, nil)
-		hook := newReceiver(t, http.StatusBadGateway)
-		ch := b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret})
+		hook, ch := b.webhook(t, http.StatusBadGateway)
 		id := b.queue(t, ch, 1)[0]
 
 		for attempt := 1; attempt <= MaxAttempts; attempt++ {
@@ -100,8 +107,7 @@ func TestRetries(t *testing.T) {
 	t.Run("StopOnceTheReceiverRecovers", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, dbopen.SQLite, nil)
-		hook := newReceiver(t, http.StatusInternalServerError)
-		ch := b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret})
+		hook, ch := b.webhook(t, http.StatusInternalServerError)
 		id := b.queue(t, ch, 1)[0]
 		require.Equal(t, Result{Claimed: 1, Failed: 1}, b.runOnce(t))
 		hook.mu.Lock()
@@ -124,8 +130,7 @@ func TestRetries(t *testing.T) {
 func TestLease(t *testing.T) {
 	t.Parallel()
 	b := setup(t, dbopen.SQLite, nil)
-	hook := newReceiver(t, http.StatusOK)
-	ch := b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret})
+	hook, ch := b.webhook(t, http.StatusOK)
 	ids := b.queue(t, ch, 3)
 
 	// A dispatcher claims and dies before recording anything.
@@ -161,8 +166,7 @@ func TestLease(t *testing.T) {
 func TestBatches(t *testing.T) {
 	t.Parallel()
 	b := setup(t, dbopen.SQLite, &Config{Batch: 7, Concurrency: 3})
-	hook := newReceiver(t, http.StatusOK)
-	ch := b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret})
+	hook, ch := b.webhook(t, http.StatusOK)
 	b.queue(t, ch, 30)
 	require.Equal(t, Result{Claimed: 30, Sent: 30}, b.runOnce(t), "batches follow each other while full")
 	require.Len(t, hook.requests(), 30)
@@ -177,8 +181,7 @@ func TestUndeliverableChannels(t *testing.T) {
 	t.Run("InactiveChannelIsDead", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, dbopen.SQLite, nil)
-		hook := newReceiver(t, http.StatusOK)
-		ch := b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret})
+		hook, ch := b.webhook(t, http.StatusOK)
 		id := b.queue(t, ch, 1)[0]
 		off := false
 		_, err := b.svc.Channels().Update(t.Context(), ch.ID, backupmgmt.ChannelUpdate{Active: &off})
@@ -242,8 +245,8 @@ func TestRun(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		b := setup(t, dbopen.SQLite, &Config{OnOutcome: func(*store.Notification, *store.Channel, error) { cancel() }})
-		hook := newReceiver(t, http.StatusOK)
-		b.queue(t, b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret}), 1)
+		hook, ch := b.webhook(t, http.StatusOK)
+		b.queue(t, ch, 1)
 
 		require.NoError(t, b.d.Run(ctx, time.Hour))
 		require.Len(t, hook.requests(), 1)
@@ -269,8 +272,7 @@ func TestTwoDispatchers(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, kind, nil)
-			hook := newReceiver(t, http.StatusOK)
-			ch := b.channel(t, store.ChannelWebhook, "hook", map[string]any{"url": hook.URL, "secret": testSecret})
+			hook, ch := b.webhook(t, http.StatusOK)
 			ids := b.queue(t, ch, 1000)
 
 			ds := []*Dispatcher{b.dispatcher(&Config{Batch: 25}), b.dispatcher(&Config{Batch: 25})}
