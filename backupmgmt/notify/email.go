@@ -99,8 +99,11 @@ func (t *emailTransport) recipients(ctx context.Context, m *message) ([]string, 
 	return out, nil
 }
 
+// host is the relay's name or address, an IPv6 one without brackets.
+func (t *emailTransport) host() string { return strings.Trim(t.s.Host, "[]") }
+
 func (t *emailTransport) tlsConfig() (*tls.Config, error) {
-	cfg := &tls.Config{ServerName: t.s.Host, MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{ServerName: t.host(), MinVersion: tls.VersionTLS12}
 	if t.s.CAPEM != "" {
 		pool, err := x509.SystemCertPool()
 		if err != nil {
@@ -127,7 +130,7 @@ func (t *emailTransport) deliver(ctx context.Context, from string, rcpts []strin
 	if err != nil {
 		return err
 	}
-	addr := net.JoinHostPort(strings.Trim(t.s.Host, "[]"), strconv.Itoa(t.s.Port))
+	addr := net.JoinHostPort(t.host(), strconv.Itoa(t.s.Port))
 	var dialer net.Dialer
 	conn, err := dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -146,7 +149,7 @@ func (t *emailTransport) deliver(ctx context.Context, from string, rcpts []strin
 		}
 		conn = tc
 	}
-	c, err := smtp.NewClient(conn, t.s.Host)
+	c, err := smtp.NewClient(conn, t.host())
 	if err != nil {
 		return fmt.Errorf("smtp greeting: %w", err)
 	}
@@ -168,7 +171,7 @@ func (t *emailTransport) deliver(ctx context.Context, from string, rcpts []strin
 		if !secure {
 			return permanent("smtp: AUTH needs TLS")
 		}
-		if err := c.Auth(smtp.PlainAuth("", t.s.Username, t.s.Password, t.s.Host)); err != nil {
+		if err := c.Auth(smtp.PlainAuth("", t.s.Username, t.s.Password, t.host())); err != nil {
 			return fmt.Errorf("smtp AUTH: %w", err)
 		}
 	}

@@ -83,9 +83,9 @@ func (c *Config) withDefaults(svc *backupmgmt.Service) Config {
 	if out.Now == nil {
 		out.Now = svc.Now
 	}
-	out.Lease = cmp.Or(out.Lease, LeaseDefault)
-	out.Batch = cmp.Or(out.Batch, BatchDefault)
-	out.Concurrency = cmp.Or(out.Concurrency, ConcurrencyDefault)
+	out.Lease = positive(out.Lease, LeaseDefault)
+	out.Batch = positive(out.Batch, BatchDefault)
+	out.Concurrency = positive(out.Concurrency, ConcurrencyDefault)
 	if out.HTTPClient == nil {
 		out.HTTPClient = &http.Client{
 			Timeout:       HTTPTimeoutDefault,
@@ -96,11 +96,19 @@ func (c *Config) withDefaults(svc *backupmgmt.Service) Config {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
 	out.Hostname = cmp.Or(out.Hostname, HostnameDefault)
-	out.SMTPTimeout = cmp.Or(out.SMTPTimeout, SMTPTimeoutDefault)
+	out.SMTPTimeout = positive(out.SMTPTimeout, SMTPTimeoutDefault)
 	if out.Location == nil {
 		out.Location = time.UTC
 	}
 	return out
+}
+
+// positive returns v, or def when v is not positive.
+func positive[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // Dispatcher sends the notification outbox. Several dispatchers, in one
@@ -118,7 +126,8 @@ func New(svc *backupmgmt.Service, cfg *Config) *Dispatcher {
 	return &Dispatcher{svc: svc, cfg: c, log: c.Logger}
 }
 
-// Result counts what one RunOnce did.
+// Result counts what one RunOnce did. Rows claimed but neither sent,
+// failed nor dead were released unsent because the context ended.
 type Result struct {
 	Claimed int // rows claimed
 	Sent    int // delivered
@@ -151,6 +160,9 @@ func permanent(format string, args ...any) error {
 func (d *Dispatcher) RunOnce(ctx context.Context) (Result, error) {
 	var total Result
 	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
 		now := store.NormalizeTime(d.cfg.Now())
 		rows, err := d.svc.Store().Notifications().Claim(ctx, now, d.cfg.Lease, d.cfg.Batch)
 		if err != nil {
@@ -228,11 +240,20 @@ func (d *Dispatcher) sendBatch(ctx context.Context, rows []store.Notification) (
 	for range min(d.cfg.Concurrency, len(rows)) {
 		wg.Go(func() {
 			for n := range work {
-				state, err := d.deliver(ctx, b, n)
+				var (
+					state store.NotificationState
+					err   error
+				)
+				if ctx.Err() != nil {
+					err = d.release(n)
+				} else {
+					state, err = d.deliver(ctx, b, n)
+				}
 				mu.Lock()
 				switch {
 				case err != nil:
 					firstErr = cmp.Or(firstErr, err)
+				case state == "": // released
 				case state == store.NotificationSent:
 					res.Sent++
 				case state == store.NotificationDead:
@@ -281,6 +302,20 @@ func (d *Dispatcher) deliver(ctx context.Context, b *batch, n *store.Notificatio
 	return n.State, nil
 }
 
+// release gives back a claimed row that was not sent because ctx ended:
+// it is due again now, and the attempt it was charged is refunded.
+func (d *Dispatcher) release(n *store.Notification) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n.Attempts = max(n.Attempts-1, 0)
+	n.NextAttemptAt = store.NormalizeTime(d.cfg.Now())
+	err := d.svc.Store().Notifications().Update(ctx, n)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("notify: release notification %s: %w", n.ID, err)
+	}
+	return nil
+}
+
 func (d *Dispatcher) record(ctx context.Context, n *store.Notification, sendErr error) error {
 	now := store.NormalizeTime(d.cfg.Now())
 	var perm *permanentError
@@ -293,7 +328,8 @@ func (d *Dispatcher) record(ctx context.Context, n *store.Notification, sendErr 
 		n.State, n.LastError = store.NotificationFailed, cutError(sendErr)
 		n.NextAttemptAt = now.Add(Backoff(n.Attempts))
 	}
-	if err := d.svc.Store().Notifications().Update(ctx, n); err != nil {
+	// A row gone meanwhile went with its channel: nothing to record.
+	if err := d.svc.Store().Notifications().Update(ctx, n); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("notify: record notification %s: %w", n.ID, err)
 	}
 	return nil

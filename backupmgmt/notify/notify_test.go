@@ -194,6 +194,24 @@ func TestUndeliverableChannels(t *testing.T) {
 		require.Empty(t, hook.requests())
 	})
 
+	t.Run("ChannelDeletedWhileClaimedIsDeadWithoutAnError", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, dbopen.SQLite, nil)
+		hook, ch := b.webhook(t, http.StatusOK)
+		b.queue(t, ch, 1)
+		claimed, err := b.store.Notifications().Claim(t.Context(), b.svc.Now(), LeaseDefault, 10)
+		require.NoError(t, err)
+		require.NoError(t, b.svc.Channels().Delete(t.Context(), ch.ID)) // its rows go with it
+		var gotErr error
+		d := b.dispatcher(&Config{OnOutcome: func(_ *store.Notification, _ *store.Channel, err error) { gotErr = err }})
+
+		res, err := d.sendBatch(t.Context(), claimed)
+		require.NoError(t, err)
+		require.Equal(t, Result{Dead: 1}, res)
+		require.ErrorContains(t, gotErr, "channel "+ch.ID+" no longer exists")
+		require.Empty(t, hook.requests())
+	})
+
 	t.Run("SettingsThatNoLongerDecodeAreDead", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, dbopen.SQLite, nil)
@@ -322,4 +340,33 @@ func assertNoError(t *testing.T, err error) bool {
 		return false
 	}
 	return true
+}
+
+func TestShutdown(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	b := setup(t, dbopen.SQLite, &Config{Concurrency: 1, OnOutcome: func(*store.Notification, *store.Channel, error) { cancel() }})
+	hook, ch := b.webhook(t, http.StatusOK)
+	ids := b.queue(t, ch, 3)
+
+	res, err := b.d.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, Result{Claimed: 3, Sent: 1}, res, "rows not yet sent when the context ends are released")
+	require.Len(t, hook.requests(), 1)
+	var pending int
+	for _, id := range ids {
+		n := b.row(t, id)
+		if n.State == store.NotificationPending {
+			pending++
+			require.Zero(t, n.Attempts, "a released row is not charged an attempt")
+			require.Equal(t, b.svc.Now(), n.NextAttemptAt, "a released row is due at once")
+		}
+	}
+	require.Equal(t, 2, pending)
+
+	res, err = b.d.RunOnce(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, Result{Claimed: 2, Sent: 2}, res)
+	require.Len(t, hook.requests(), 3)
 }
