@@ -262,8 +262,10 @@ func (d *Dispatcher) compose(m *message, from *mail.Address, rcpts []string) ([]
 	var b bytes.Buffer
 	hdr := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, oneLine(v)) }
 	hdr("From", from.String())
-	hdr("To", strings.Join(to, ", "))
-	hdr("Subject", mime.QEncoding.Encode("utf-8", oneLine(m.Subject)))
+	// Long values are folded (CRLF and a space) so that no line passes
+	// the 998 characters of RFC 5322, however many admins there are.
+	fmt.Fprintf(&b, "To: %s\r\n", strings.Join(to, ",\r\n "))
+	fmt.Fprintf(&b, "Subject: %s\r\n", strings.ReplaceAll(mime.QEncoding.Encode("utf-8", oneLine(m.Subject)), "?= =?", "?=\r\n =?"))
 	hdr("Date", store.NormalizeTime(d.cfg.Now()).Format(time.RFC1123Z))
 	hdr("Message-ID", "<"+oneLine(m.ID)+"@"+host+">")
 	hdr("X-Custos-Delivery", m.ID)

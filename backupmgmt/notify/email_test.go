@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"maps"
 	"mime"
@@ -275,6 +276,26 @@ func TestCompose(t *testing.T) {
 		p := parseMail(t, data)
 		require.Empty(t, p.Header.Get("Bcc"))
 		require.Equal(t, "[Custos] x Bcc: victim@example.com  body", p.Subject)
+	})
+
+	t.Run("FoldsLongHeaders", func(t *testing.T) {
+		t.Parallel()
+		var rcpts []string
+		for i := range 60 {
+			rcpts = append(rcpts, fmt.Sprintf("administrator-%02d@backup.example.com", i))
+		}
+		subject := "[Custos] CRITICAL: backup_failed — " + strings.Repeat("データベース ", 40)
+		data, err := b.d.compose(&message{ID: "n3", Subject: subject, Headline: "h"}, from, rcpts)
+		require.NoError(t, err)
+		for line := range strings.SplitSeq(string(data), "\r\n") {
+			require.LessOrEqual(t, len(line), 998)
+		}
+		p := parseMail(t, data)
+		require.Equal(t, subject, p.Subject)
+		to, err := p.Header.AddressList("To")
+		require.NoError(t, err)
+		require.Len(t, to, 60)
+		require.Equal(t, rcpts[59], to[59].Address)
 	})
 
 	t.Run("EncodesNonASCIISubjects", func(t *testing.T) {
