@@ -96,45 +96,47 @@ func TestEmail(t *testing.T) {
 
 	t.Run("SendsOverSTARTTLSToOwnerAdminsAndListedAddressesEscapingHTML", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, dbopen.SQLite, nil)
-		srv := newSMTPServer(t, smtpOptions{STARTTLS: true, User: "relay-user", Pass: "relay-pass-123"})
-		owner := b.user(t, "olivia", "olivia@example.com", store.RoleOperator, true)
-		b.user(t, "adam", "adam@example.com", store.RoleAdmin, true)
-		b.user(t, "ivan", "ivan@example.com", store.RoleAdmin, false)
-		b.user(t, "vera", "vera@example.com", store.RoleViewer, true)
-		settings := emailSettings(srv, backupmgmt.EmailSTARTTLS)
-		settings["username"], settings["password"] = "relay-user", "relay-pass-123"
-		settings["to"] = []string{"ops@example.com", "Adam@Example.com"}
-		job := b.job(t, "<script>", owner) // before the channel, which so misses the job's compliance alert
-		ch := b.channel(t, store.ChannelEmail, "mail", settings)
-		b.fail(t, job, `exit 1 & "disk <full>"`)
+		eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+			b := setup(t, kind, nil)
+			srv := newSMTPServer(t, smtpOptions{STARTTLS: true, User: "relay-user", Pass: "relay-pass-123"})
+			owner := b.user(t, "olivia", "olivia@example.com", store.RoleOperator, true)
+			b.user(t, "adam", "adam@example.com", store.RoleAdmin, true)
+			b.user(t, "ivan", "ivan@example.com", store.RoleAdmin, false)
+			b.user(t, "vera", "vera@example.com", store.RoleViewer, true)
+			settings := emailSettings(srv, backupmgmt.EmailSTARTTLS)
+			settings["username"], settings["password"] = "relay-user", "relay-pass-123"
+			settings["to"] = []string{"ops@example.com", "Adam@Example.com"}
+			job := b.job(t, "<script>", owner) // before the channel, which so misses the job's compliance alert
+			ch := b.channel(t, store.ChannelEmail, "mail", settings)
+			b.fail(t, job, `exit 1 & "disk <full>"`)
 
-		res := b.runOnce(t)
-		require.Equal(t, Result{Claimed: 1, Sent: 1}, res)
-		mails := srv.received()
-		require.Len(t, mails, 1)
-		got := mails[0]
-		require.True(t, got.TLS, "the message went over TLS")
-		require.Equal(t, "relay-user", got.AuthUser)
-		require.Equal(t, "custos@example.com", got.From)
-		require.ElementsMatch(t, []string{"ops@example.com", "Adam@Example.com", "olivia@example.com"}, got.To)
+			res := b.runOnce(t)
+			require.Equal(t, Result{Claimed: 1, Sent: 1}, res)
+			mails := srv.received()
+			require.Len(t, mails, 1)
+			got := mails[0]
+			require.True(t, got.TLS, "the message went over TLS")
+			require.Equal(t, "relay-user", got.AuthUser)
+			require.Equal(t, "custos@example.com", got.From)
+			require.ElementsMatch(t, []string{"ops@example.com", "Adam@Example.com", "olivia@example.com"}, got.To)
 
-		rows := b.rows(t, ch.ID)
-		require.Len(t, rows, 1)
-		require.Equal(t, store.NotificationSent, rows[0].State)
-		require.NotNil(t, rows[0].SentAt)
-		require.Equal(t, b.svc.Now(), *rows[0].SentAt)
+			rows := b.rows(t, ch.ID)
+			require.Len(t, rows, 1)
+			require.Equal(t, store.NotificationSent, rows[0].State)
+			require.NotNil(t, rows[0].SentAt)
+			require.Equal(t, b.svc.Now(), *rows[0].SentAt)
 
-		m := parseMail(t, got.Data)
-		require.Equal(t, "[Custos] ERROR: backup_failed — backup of `<script>` failed", m.Subject)
-		require.Equal(t, "<"+rows[0].ID+"@custos.test>", m.Header.Get("Message-ID"))
-		require.Equal(t, rows[0].ID, m.Header.Get("X-Custos-Delivery"))
-		require.Contains(t, m.Text, "Job: <script>")
-		require.Contains(t, m.Text, `exit 1 & "disk <full>"`)
-		require.Contains(t, m.HTML, "&lt;script&gt;")
-		require.Contains(t, m.HTML, "exit 1 &amp; &#34;disk &lt;full&gt;&#34;")
-		require.NotContains(t, m.HTML, "<script>")
-		require.NotContains(t, m.HTML, "<full>")
+			m := parseMail(t, got.Data)
+			require.Equal(t, "[Custos] ERROR: backup_failed — backup of `<script>` failed", m.Subject)
+			require.Equal(t, "<"+rows[0].ID+"@custos.test>", m.Header.Get("Message-ID"))
+			require.Equal(t, rows[0].ID, m.Header.Get("X-Custos-Delivery"))
+			require.Contains(t, m.Text, "Job: <script>")
+			require.Contains(t, m.Text, `exit 1 & "disk <full>"`)
+			require.Contains(t, m.HTML, "&lt;script&gt;")
+			require.Contains(t, m.HTML, "exit 1 &amp; &#34;disk &lt;full&gt;&#34;")
+			require.NotContains(t, m.HTML, "<script>")
+			require.NotContains(t, m.HTML, "<full>")
+		})
 	})
 
 	t.Run("SendsOverImplicitTLS", func(t *testing.T) {

@@ -14,8 +14,21 @@ import (
 
 	"github.com/custos-dev/custos/backupmgmt"
 	"github.com/custos-dev/custos/store"
+	"github.com/custos-dev/custos/store/bunstore/bunstoretest"
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
 )
+
+// eachDialect runs fn as a parallel subtest per database; PostgreSQL and
+// MySQL skip, saying so, when their DSN is not set.
+func eachDialect(t *testing.T, fn func(t *testing.T, kind dbopen.Kind)) {
+	t.Helper()
+	for _, kind := range bunstoretest.Dialects {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			fn(t, kind)
+		})
+	}
+}
 
 // webhook returns a receiver answering status and a webhook channel "hook"
 // posting to it.
@@ -75,33 +88,35 @@ func TestRetries(t *testing.T) {
 
 	t.Run("FollowTheScheduleAndDieAfterEightAttempts", func(t *testing.T) {
 		t.Parallel()
-		b := setup(t, dbopen.SQLite, nil)
-		hook, ch := b.webhook(t, http.StatusBadGateway)
-		id := b.queue(t, ch, 1)[0]
+		eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+			b := setup(t, kind, nil)
+			hook, ch := b.webhook(t, http.StatusBadGateway)
+			id := b.queue(t, ch, 1)[0]
 
-		for attempt := 1; attempt <= MaxAttempts; attempt++ {
-			res := b.runOnce(t)
-			n := b.row(t, id)
-			require.Equal(t, attempt, n.Attempts)
-			require.Len(t, hook.requests(), attempt)
-			if attempt == MaxAttempts {
-				require.Equal(t, Result{Claimed: 1, Dead: 1}, res)
-				require.Equal(t, store.NotificationDead, n.State)
-				require.Contains(t, n.LastError, "HTTP 502")
-				break
+			for attempt := 1; attempt <= MaxAttempts; attempt++ {
+				res := b.runOnce(t)
+				n := b.row(t, id)
+				require.Equal(t, attempt, n.Attempts)
+				require.Len(t, hook.requests(), attempt)
+				if attempt == MaxAttempts {
+					require.Equal(t, Result{Claimed: 1, Dead: 1}, res)
+					require.Equal(t, store.NotificationDead, n.State)
+					require.Contains(t, n.LastError, "HTTP 502")
+					break
+				}
+				require.Equal(t, Result{Claimed: 1, Failed: 1}, res, "attempt %d", attempt)
+				require.Equal(t, store.NotificationFailed, n.State)
+				require.Equal(t, b.svc.Now().Add(Backoff(attempt)), n.NextAttemptAt)
+
+				// Not claimed a second before its time, claimed at it.
+				b.clock.Advance(Backoff(attempt) - time.Second)
+				require.Equal(t, Result{}, b.runOnce(t), "attempt %d", attempt)
+				b.clock.Advance(time.Second)
 			}
-			require.Equal(t, Result{Claimed: 1, Failed: 1}, res, "attempt %d", attempt)
-			require.Equal(t, store.NotificationFailed, n.State)
-			require.Equal(t, b.svc.Now().Add(Backoff(attempt)), n.NextAttemptAt)
-
-			// Not claimed a second before its time, claimed at it.
-			b.clock.Advance(Backoff(attempt) - time.Second)
-			require.Equal(t, Result{}, b.runOnce(t), "attempt %d", attempt)
-			b.clock.Advance(time.Second)
-		}
-		b.clock.Advance(30 * 24 * time.Hour)
-		require.Equal(t, Result{}, b.runOnce(t))
-		require.Len(t, hook.requests(), MaxAttempts)
+			b.clock.Advance(30 * 24 * time.Hour)
+			require.Equal(t, Result{}, b.runOnce(t))
+			require.Len(t, hook.requests(), MaxAttempts)
+		})
 	})
 
 	t.Run("StopOnceTheReceiverRecovers", func(t *testing.T) {
@@ -129,38 +144,40 @@ func TestRetries(t *testing.T) {
 
 func TestLease(t *testing.T) {
 	t.Parallel()
-	b := setup(t, dbopen.SQLite, nil)
-	hook, ch := b.webhook(t, http.StatusOK)
-	ids := b.queue(t, ch, 3)
+	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+		b := setup(t, kind, nil)
+		hook, ch := b.webhook(t, http.StatusOK)
+		ids := b.queue(t, ch, 3)
 
-	// A dispatcher claims and dies before recording anything.
-	claimed, err := b.store.Notifications().Claim(t.Context(), b.svc.Now(), LeaseDefault, 10)
-	require.NoError(t, err)
-	require.Len(t, claimed, 3)
+		// A dispatcher claims and dies before recording anything.
+		claimed, err := b.store.Notifications().Claim(t.Context(), b.svc.Now(), LeaseDefault, 10)
+		require.NoError(t, err)
+		require.Len(t, claimed, 3)
 
-	fresh := b.dispatcher(nil)
-	res, err := fresh.RunOnce(t.Context())
-	require.NoError(t, err)
-	require.Equal(t, Result{}, res, "leased rows are left alone")
-	b.clock.Advance(LeaseDefault - time.Second)
-	res, err = fresh.RunOnce(t.Context())
-	require.NoError(t, err)
-	require.Equal(t, Result{}, res)
+		fresh := b.dispatcher(nil)
+		res, err := fresh.RunOnce(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, Result{}, res, "leased rows are left alone")
+		b.clock.Advance(LeaseDefault - time.Second)
+		res, err = fresh.RunOnce(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, Result{}, res)
 
-	b.clock.Advance(time.Second)
-	res, err = fresh.RunOnce(t.Context())
-	require.NoError(t, err)
-	require.Equal(t, Result{Claimed: 3, Sent: 3}, res)
-	var delivered []string
-	for _, r := range hook.requests() {
-		delivered = append(delivered, r.Header.Get("X-Custos-Delivery"))
-	}
-	require.ElementsMatch(t, ids, delivered)
-	for _, id := range ids {
-		n := b.row(t, id)
-		require.Equal(t, store.NotificationSent, n.State)
-		require.Equal(t, 2, n.Attempts, "the lost attempt counts")
-	}
+		b.clock.Advance(time.Second)
+		res, err = fresh.RunOnce(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, Result{Claimed: 3, Sent: 3}, res)
+		var delivered []string
+		for _, r := range hook.requests() {
+			delivered = append(delivered, r.Header.Get("X-Custos-Delivery"))
+		}
+		require.ElementsMatch(t, ids, delivered)
+		for _, id := range ids {
+			n := b.row(t, id)
+			require.Equal(t, store.NotificationSent, n.State)
+			require.Equal(t, 2, n.Attempts, "the lost attempt counts")
+		}
+	})
 }
 
 func TestBatches(t *testing.T) {
