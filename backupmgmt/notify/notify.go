@@ -29,6 +29,10 @@ const (
 // MaxAttempts is how many times a notification is tried before it is dead.
 const MaxAttempts = 8
 
+// recordTimeout bounds writing an outcome, which goes on after the
+// dispatcher's context ends.
+const recordTimeout = 30 * time.Second
+
 // maxErrorLen bounds LastError: the start of an error says what went wrong.
 const maxErrorLen = 500
 
@@ -199,8 +203,8 @@ func (d *Dispatcher) Run(ctx context.Context, every time.Duration) error {
 	}
 }
 
-// batch holds what the messages of one claim share: channels and jobs are
-// read once each.
+// batch holds what the messages of one claim share: each channel is read
+// once.
 type batch struct {
 	d        *Dispatcher
 	mu       sync.Mutex
@@ -290,7 +294,7 @@ func (d *Dispatcher) deliver(ctx context.Context, b *batch, n *store.Notificatio
 	}
 	// The outcome is recorded even when ctx ended during the send: a
 	// message that went out must not stay claimed and go out again.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	if err := d.record(rctx, n, sendErr); err != nil {
 		return n.State, err
@@ -305,7 +309,7 @@ func (d *Dispatcher) deliver(ctx context.Context, b *batch, n *store.Notificatio
 // release gives back a claimed row that was not sent because ctx ended:
 // it is due again now, and the attempt it was charged is refunded.
 func (d *Dispatcher) release(n *store.Notification) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
 	n.Attempts = max(n.Attempts-1, 0)
 	n.NextAttemptAt = store.NormalizeTime(d.cfg.Now())
