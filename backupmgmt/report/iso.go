@@ -95,7 +95,7 @@ func backupControl(s *Summary, c *ComplianceSection, v *VerificationSection) Con
 		{ok: s.RunsTotal > 0, reason: "no backup run was recorded in the period", fatal: true},
 		{ok: s.SuccessRate != nil && *s.SuccessRate >= target,
 			reason: fmt.Sprintf("the success rate %s is below the %s target", pct(s.SuccessRate), pct(&target))},
-		{ok: nonCompliant == 0, reason: fmt.Sprintf("%d jobs break the 3-2-1-1-0 policy", nonCompliant)},
+		{ok: nonCompliant == 0, reason: plural(nonCompliant, "job breaks", "jobs break") + " the 3-2-1-1-0 policy"},
 		{ok: passedTests > 0, reason: "no restore test passed in the period"},
 	})
 	return ctl
@@ -144,8 +144,8 @@ func readinessControl(v *VerificationSection) Control {
 		{ok: passed > 0, reason: "no restore test passed in the period", fatal: true},
 		{ok: v.WithRTO > 0, reason: "no restore test was measured against an RTO target"},
 		{ok: v.WithinRTO == v.WithRTO, reason: fmt.Sprintf("%d of %d tests missed their RTO target", v.WithRTO-v.WithinRTO, v.WithRTO)},
-		{ok: failed == 0, reason: fmt.Sprintf("%d restore tests failed", failed)},
-		{ok: v.Overdue.Total == 0, reason: fmt.Sprintf("%d verification schedules are overdue", v.Overdue.Total)},
+		{ok: failed == 0, reason: plural(failed, "restore test", "restore tests") + " failed"},
+		{ok: v.Overdue.Total == 0, reason: plural(v.Overdue.Total, "verification schedule is", "verification schedules are") + " overdue"},
 	})
 	return ctl
 }
@@ -156,4 +156,12 @@ func pct(r *float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.1f%%", *r*100)
+}
+
+// plural is "1 job breaks" or "2 jobs break".
+func plural[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

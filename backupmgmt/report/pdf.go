@@ -150,8 +150,8 @@ func (w *pdfWriter) table(t table) {
 	}
 }
 
-// columns shares the width among columns by their widest cell, each at
-// least pdfMinCol and at most 40 % of the page.
+// columns sizes columns by their widest cell, each at least pdfMinCol and
+// at most 40 % of the page, shrunk together when they do not fit.
 func (w *pdfWriter) columns(t table) []float64 {
 	n := len(t.Columns)
 	natural := make([]float64, n)
@@ -169,8 +169,10 @@ func (w *pdfWriter) columns(t table) []float64 {
 	for _, c := range natural {
 		sum += c
 	}
-	for i := range natural {
-		natural[i] *= w.width / sum
+	if sum > w.width {
+		for i := range natural {
+			natural[i] *= w.width / sum
+		}
 	}
 	return natural
 }
