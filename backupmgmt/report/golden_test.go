@@ -77,14 +77,11 @@ func TestGolden(t *testing.T) {
 	t.Parallel()
 	pdfOK, why := hasPDFTools()
 	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
-		f := newFixture(t, kind)
-		f.seed(t)
-		opts := &Options{Location: tokyo, Organisation: "株式会社サンプル"}
+		opts := &Options{Organisation: "株式会社サンプル"}
 		if pdfOK {
 			opts.FontPath = ipaexFont
 		}
-		g, err := New(f.svc, opts)
-		require.NoError(t, err)
+		f, g := seeded(t, kind, opts)
 		for _, typ := range store.ReportTypeValues() {
 			from, to := goldenPeriod(typ)
 			doc, err := g.Build(f.ctx, typ, from, to)

@@ -51,6 +51,8 @@ type Generator struct {
 	svc  *backupmgmt.Service
 	opts Options
 	font []byte
+	// maxBytes is store.MaxReportBytes; tests lower it.
+	maxBytes int
 }
 
 // New returns a Generator over svc. A FontPath that cannot be read is an
@@ -79,7 +81,7 @@ func New(svc *backupmgmt.Service, opts *Options) (*Generator, error) {
 	if err := fieldsErr(fields); err != nil {
 		return nil, err
 	}
-	g := &Generator{svc: svc, opts: o}
+	g := &Generator{svc: svc, opts: o, maxBytes: store.MaxReportBytes}
 	if o.FontPath != "" {
 		b, err := os.ReadFile(o.FontPath)
 		if err != nil {
@@ -146,9 +148,9 @@ func (g *Generator) Generate(ctx context.Context, req Request) (*store.Report, e
 	if err != nil {
 		return nil, err
 	}
-	if len(content) > store.MaxReportBytes {
+	if len(content) > g.maxBytes {
 		return nil, &store.ValidationError{Fields: map[string]string{
-			"content": fmt.Sprintf("the report is %d bytes, over the %d allowed: ask for a shorter period", len(content), store.MaxReportBytes),
+			"content": fmt.Sprintf("the report is %d bytes, over the %d allowed: ask for a shorter period", len(content), g.maxBytes),
 		}}
 	}
 	r := &store.Report{

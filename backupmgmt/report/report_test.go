@@ -19,10 +19,10 @@ import (
 	"github.com/custos-dev/custos/store/bunstore/dbopen"
 )
 
-// seeded returns a seeded SQLite fixture and a generator in Tokyo.
-func seeded(t *testing.T, opts *Options) (*fixture, *Generator) {
+// seeded returns a seeded fixture on kind and a generator in Tokyo.
+func seeded(t *testing.T, kind dbopen.Kind, opts *Options) (*fixture, *Generator) {
 	t.Helper()
-	f := newFixture(t, dbopen.SQLite)
+	f := newFixture(t, kind)
 	f.seed(t)
 	o := Options{Location: tokyo}
 	if opts != nil {
@@ -55,7 +55,7 @@ func requireFields(t *testing.T, err error, fields ...string) {
 
 func TestRender(t *testing.T) {
 	t.Parallel()
-	f, g := seeded(t, nil)
+	f, g := seeded(t, dbopen.SQLite, nil)
 	pdfOK, why := hasPDFTools()
 
 	t.Run("HTMLEscapesNamesAndLoadsNothing", func(t *testing.T) {
@@ -153,7 +153,7 @@ func TestRender(t *testing.T) {
 
 func TestListsAreCapped(t *testing.T) {
 	t.Parallel()
-	f, g := seeded(t, &Options{MaxRows: 1})
+	f, g := seeded(t, dbopen.SQLite, &Options{MaxRows: 1})
 	from, to := goldenPeriod(store.ReportDaily)
 	doc, err := g.Build(f.ctx, store.ReportDaily, from, to)
 	require.NoError(t, err)
@@ -170,10 +170,7 @@ func TestListsAreCapped(t *testing.T) {
 func TestISOFiguresEqualTheService(t *testing.T) {
 	t.Parallel()
 	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
-		f := newFixture(t, kind)
-		f.seed(t)
-		g, err := New(f.svc, &Options{Location: tokyo})
-		require.NoError(t, err)
+		f, g := seeded(t, kind, nil)
 		ctx := f.ctx
 		from, to := goldenPeriod(store.ReportISO27001)
 		doc, err := g.Build(ctx, store.ReportISO27001, from, to)
@@ -260,10 +257,7 @@ func TestISOLoggingNotMetWhenTheChainIsBroken(t *testing.T) {
 func TestGenerate(t *testing.T) {
 	t.Parallel()
 	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
-		f := newFixture(t, kind)
-		f.seed(t)
-		g, err := New(f.svc, &Options{Location: tokyo})
-		require.NoError(t, err)
+		f, g := seeded(t, kind, nil)
 		from, to := goldenPeriod(store.ReportWeekly)
 
 		t.Run("StoresContentWithItsHash", func(t *testing.T) {
@@ -298,6 +292,10 @@ func TestGenerate(t *testing.T) {
 				_, err := g.Generate(f.ctx, tc.req)
 				requireFields(t, err, tc.field)
 			}
+			small := *g
+			small.maxBytes = 1000
+			_, err = small.Generate(f.ctx, Request{Type: store.ReportDaily, Format: store.FormatHTML, From: from, To: to})
+			requireFields(t, err, "content")
 			after, err := f.svc.Reports().List(f.ctx, store.ListReportsParams{})
 			require.NoError(t, err)
 			require.Len(t, after.Items, len(before.Items))
