@@ -48,7 +48,12 @@ func (g *Generator) TickDigest(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	if _, err := g.svc.Channels().QueueReport(ctx, r, doc.Header.Title, digestSummary(doc.Summary), store.ChannelEmail); err != nil {
-		return true, fmt.Errorf("report: queue digest: %w", err)
+		// Without its mail the digest is not done: the next tick makes it
+		// again.
+		if derr := g.svc.Reports().Delete(ctx, r.ID); derr != nil {
+			return false, fmt.Errorf("report: queue digest: %w (and removing the report: %v)", err, derr)
+		}
+		return false, fmt.Errorf("report: queue digest: %w", err)
 	}
 	return true, nil
 }
