@@ -73,6 +73,41 @@ type WebhookSettings struct {
 // "settings.<field>". It returns a *EmailSettings, *SlackSettings,
 // *TeamsSettings or *WebhookSettings.
 func ChannelSettings(kind store.ChannelKind, raw json.RawMessage) (any, error) {
+	dst, err := decodeChannelSettings(kind, raw)
+	if err != nil {
+		return nil, err
+	}
+	f := make(map[string]string)
+	switch s := dst.(type) {
+	case *EmailSettings:
+		s.validate(f)
+	case *SlackSettings:
+		checkWebhookURL(f, "settings.webhook_url", s.WebhookURL)
+	case *TeamsSettings:
+		checkWebhookURL(f, "settings.webhook_url", s.WebhookURL)
+	case *WebhookSettings:
+		checkWebhookURL(f, "settings.url", s.URL)
+		if len(s.Secret) < 16 {
+			f["settings.secret"] = "at least 16 characters"
+		}
+		for k, v := range s.Headers {
+			if k == "" || strings.ContainsAny(k, " :\r\n") {
+				f["settings.headers"] = fmt.Sprintf("%q is not a header name", k)
+			} else if strings.ContainsAny(v, "\r\n") {
+				f["settings.headers."+k] = "must be one line"
+			}
+		}
+	}
+	if len(f) > 0 {
+		return nil, &store.ValidationError{Fields: f}
+	}
+	return dst, nil
+}
+
+// decodeChannelSettings decodes raw strictly into the settings type of
+// kind, without checking the values: masking and unmasking must work on
+// settings that hold placeholders (a masked secret is too short to pass).
+func decodeChannelSettings(kind store.ChannelKind, raw json.RawMessage) (any, error) {
 	var dst any
 	switch kind {
 	case store.ChannelEmail:
@@ -96,33 +131,6 @@ func ChannelSettings(kind store.ChannelKind, raw json.RawMessage) (any, error) {
 	}
 	if dec.More() {
 		return nil, &store.ValidationError{Fields: map[string]string{"settings": "must be one JSON object"}}
-	}
-	f := make(map[string]string)
-	switch s := dst.(type) {
-	case *EmailSettings:
-		s.validate(f)
-	case *SlackSettings:
-		checkWebhookURL(f, "settings.webhook_url", s.WebhookURL)
-	case *TeamsSettings:
-		checkWebhookURL(f, "settings.webhook_url", s.WebhookURL)
-	case *WebhookSettings:
-		checkWebhookURL(f, "settings.url", s.URL)
-		if len(s.Secret) < 16 {
-			f["settings.secret"] = "at least 16 characters"
-		}
-		for k := range s.Headers {
-			if k == "" || strings.ContainsAny(k, " :\r\n") {
-				f["settings.headers"] = fmt.Sprintf("%q is not a header name", k)
-			}
-		}
-		for k, v := range s.Headers {
-			if strings.ContainsAny(v, "\r\n") {
-				f["settings.headers."+k] = "must be one line"
-			}
-		}
-	}
-	if len(f) > 0 {
-		return nil, &store.ValidationError{Fields: f}
 	}
 	return dst, nil
 }
@@ -189,9 +197,11 @@ func checkWebhookURL(f map[string]string, field, raw string) {
 }
 
 // MaskChannelSettings returns raw with every secret replaced by Masked, for
-// showing a channel. Settings that do not decode are shown as {}.
+// showing a channel: the SMTP password, the HMAC secret, header values, and
+// the path and query of every webhook URL (where the tokens are). Settings
+// that do not decode are shown as {}.
 func MaskChannelSettings(kind store.ChannelKind, raw json.RawMessage) json.RawMessage {
-	v, err := ChannelSettings(kind, raw)
+	v, err := decodeChannelSettings(kind, raw)
 	if err != nil {
 		return json.RawMessage("{}")
 	}
@@ -208,6 +218,7 @@ func MaskChannelSettings(kind store.ChannelKind, raw json.RawMessage) json.RawMe
 	case *TeamsSettings:
 		s.WebhookURL = maskURL(s.WebhookURL)
 	case *WebhookSettings:
+		s.URL = maskURL(s.URL)
 		mask(&s.Secret)
 		for k, h := range s.Headers {
 			mask(&h)
@@ -221,29 +232,39 @@ func MaskChannelSettings(kind store.ChannelKind, raw json.RawMessage) json.RawMe
 // maskURL keeps a webhook URL's scheme and host, which say where messages
 // go, and hides the path and query, which hold the token.
 func maskURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
 	u, err := url.Parse(raw)
-	if err != nil {
+	if err != nil || u.Host == "" {
 		return Masked
 	}
 	return u.Scheme + "://" + u.Host + "/" + Masked
 }
 
 // unmaskSettings puts the stored secrets back where next still shows them
-// masked, so a client can send back the settings it was shown.
+// masked, so a client can send back the settings it was shown. A URL is
+// kept only when next shows it exactly as the stored one is masked: a new
+// host with a masked path is a new URL, and fails validation.
 func unmaskSettings(kind store.ChannelKind, next, stored json.RawMessage) json.RawMessage {
 	if !bytes.Contains(next, []byte(Masked)) {
 		return next
 	}
-	nv, err := ChannelSettings(kind, next)
+	nv, err := decodeChannelSettings(kind, next)
 	if err != nil {
 		return next // the caller reports the error
 	}
-	ov, err := ChannelSettings(kind, stored)
+	ov, err := decodeChannelSettings(kind, stored)
 	if err != nil {
 		return next
 	}
 	keep := func(dst *string, old string) {
-		if *dst == Masked || strings.HasSuffix(*dst, "/"+Masked) {
+		if *dst == Masked {
+			*dst = old
+		}
+	}
+	keepURL := func(dst *string, old string) {
+		if old != "" && *dst == maskURL(old) {
 			*dst = old
 		}
 	}
@@ -251,11 +272,12 @@ func unmaskSettings(kind store.ChannelKind, next, stored json.RawMessage) json.R
 	case *EmailSettings:
 		keep(&n.Password, ov.(*EmailSettings).Password)
 	case *SlackSettings:
-		keep(&n.WebhookURL, ov.(*SlackSettings).WebhookURL)
+		keepURL(&n.WebhookURL, ov.(*SlackSettings).WebhookURL)
 	case *TeamsSettings:
-		keep(&n.WebhookURL, ov.(*TeamsSettings).WebhookURL)
+		keepURL(&n.WebhookURL, ov.(*TeamsSettings).WebhookURL)
 	case *WebhookSettings:
 		o := ov.(*WebhookSettings)
+		keepURL(&n.URL, o.URL)
 		keep(&n.Secret, o.Secret)
 		for k, v := range n.Headers {
 			keep(&v, o.Headers[k])
@@ -383,16 +405,16 @@ func (cs *Channels) Update(ctx context.Context, id string, u ChannelUpdate) (*st
 			c.Active = *u.Active
 			changed = append(changed, "active")
 		}
-		settings := c.Settings
 		if u.Settings != nil {
-			settings = unmaskSettings(c.Kind, u.Settings, c.Settings)
-		}
-		old := c.Settings
-		if err := channelsCheck(c, settings); err != nil {
+			old := c.Settings
+			if err := channelsCheck(c, unmaskSettings(c.Kind, u.Settings, c.Settings)); err != nil {
+				return err
+			}
+			if !bytes.Equal(old, c.Settings) {
+				changed = append(changed, "settings")
+			}
+		} else if err := c.Validate(); err != nil {
 			return err
-		}
-		if !bytes.Equal(old, c.Settings) {
-			changed = append(changed, "settings")
 		}
 		if len(changed) == 0 {
 			return nil
@@ -423,6 +445,20 @@ func (cs *Channels) Delete(ctx context.Context, id string) error {
 		}
 		return s.audit(ctx, tx, "channel.delete", "channel", id, map[string]any{"name": c.Name, "kind": c.Kind})
 	})
+}
+
+// Notifications lists the outbox, oldest first. Payloads hold what the
+// message says (an alert, a report), never channel settings.
+func (cs *Channels) Notifications(ctx context.Context, p store.ListNotificationsParams) (*store.Page[store.Notification], error) {
+	fields := make(map[string]string)
+	jobsMergeFields(fields, p.Validate())
+	if p.State != "" && !p.State.Valid() {
+		fields["state"] = "must be one of pending, sent, failed, dead"
+	}
+	if len(fields) > 0 {
+		return nil, &store.ValidationError{Fields: fields}
+	}
+	return cs.store.Notifications().List(ctx, p)
 }
 
 // ReportNotice is the payload of a report's outbox row (the daily digest).
