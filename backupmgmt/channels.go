@@ -242,6 +242,47 @@ func maskURL(raw string) string {
 	return u.Scheme + "://" + u.Host + "/" + Masked
 }
 
+// RedactChannelSecrets returns text with every secret of a channel's
+// settings replaced by "[redacted]", for the error of a failed send: an
+// HTTP client's error names the URL, token and all, and an SMTP server may
+// echo what it was sent.
+func RedactChannelSecrets(kind store.ChannelKind, settings json.RawMessage, text string) string {
+	v, err := decodeChannelSettings(kind, settings)
+	if err != nil {
+		return text
+	}
+	var secrets []string
+	addURL := func(raw string) {
+		secrets = append(secrets, raw)
+		if u, err := url.Parse(raw); err == nil {
+			secrets = append(secrets, u.User.String(), u.EscapedPath(), u.Path, u.RawQuery)
+		}
+	}
+	switch s := v.(type) {
+	case *EmailSettings:
+		secrets = append(secrets, s.Password)
+	case *SlackSettings:
+		addURL(s.WebhookURL)
+	case *TeamsSettings:
+		addURL(s.WebhookURL)
+	case *WebhookSettings:
+		addURL(s.URL)
+		secrets = append(secrets, s.Secret)
+		for _, h := range s.Headers {
+			secrets = append(secrets, h)
+		}
+	}
+	// Longest first, so a URL goes whole before its path does.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, sec := range secrets {
+		// Shorter strings would blank unrelated text and protect nothing.
+		if len(sec) >= 3 && sec != "/" {
+			text = strings.ReplaceAll(text, sec, "[redacted]")
+		}
+	}
+	return text
+}
+
 // unmaskSettings puts the stored secrets back where next still shows them
 // masked, so a client can send back the settings it was shown. A URL is
 // kept only when next shows it exactly as the stored one is masked: a new
