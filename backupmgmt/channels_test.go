@@ -325,3 +325,40 @@ func TestChannels(t *testing.T) {
 		})
 	})
 }
+
+func TestRedactChannelSecrets(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		kind     store.ChannelKind
+		settings string
+		text     string
+		want     string
+	}{
+		{
+			"SlackURLWholeAndItsPath", store.ChannelSlack, `{"webhook_url":"https://hooks.slack.com/services/T0/B0/tok?x=q1q1"}`,
+			`Post "https://hooks.slack.com/services/T0/B0/tok?x=q1q1": refused; path /services/T0/B0/tok; query x=q1q1`,
+			`Post "[redacted]": refused; path [redacted]; query [redacted]`,
+		},
+		{
+			"WebhookSecretAndHeaders", store.ChannelWebhook, `{"url":"https://h.example.com/in","secret":"0123456789abcdef","headers":{"Authorization":"Bearer hdr-token"}}`,
+			"signed with 0123456789abcdef, sent Bearer hdr-token to https://h.example.com/in",
+			"signed with [redacted], sent [redacted] to [redacted]",
+		},
+		{
+			"EmailPasswordAndUserinfoFree", store.ChannelEmail, `{"host":"smtp.example.com","username":"u","password":"pw-123","from":"c@example.com"}`,
+			"535 5.7.8 bad credentials pw-123 for u at smtp.example.com",
+			"535 5.7.8 bad credentials [redacted] for u at smtp.example.com",
+		},
+		{
+			"TeamsUserinfo", store.ChannelTeams, `{"webhook_url":"https://bob:pa55@teams.example.com/wf"}`,
+			"auth bob:pa55 refused", "auth [redacted] refused",
+		},
+		{"Undecodable", store.ChannelSlack, `{"token":"x"}`, "text stays", "text stays"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, RedactChannelSecrets(tc.kind, json.RawMessage(tc.settings), tc.text))
+		})
+	}
+}
