@@ -411,15 +411,28 @@ func (cs *Channels) Get(ctx context.Context, id string) (*store.Channel, error) 
 
 // List returns channels ordered by name, secrets included.
 func (cs *Channels) List(ctx context.Context, p store.ListChannelsParams) (*store.Page[store.Channel], error) {
-	fields := make(map[string]string)
-	jobsMergeFields(fields, p.Validate())
-	if p.Kind != "" && !p.Kind.Valid() {
-		fields["kind"] = "must be one of email, slack, teams, webhook"
-	}
-	if len(fields) > 0 {
-		return nil, &store.ValidationError{Fields: fields}
+	if err := listFilterErr(p.PageParams, "kind", p.Kind, store.ChannelKindValues()); err != nil {
+		return nil, err
 	}
 	return cs.store.Channels().List(ctx, p)
+}
+
+// listFilterErr checks the page of a list and its enum filter (empty is
+// none), naming every bad field.
+func listFilterErr[E ~string](p store.PageParams, field string, v E, values []E) error {
+	fields := make(map[string]string)
+	jobsMergeFields(fields, p.Validate())
+	if v != "" && !slices.Contains(values, v) {
+		names := make([]string, len(values))
+		for i, e := range values {
+			names[i] = string(e)
+		}
+		fields[field] = "must be one of " + strings.Join(names, ", ")
+	}
+	if len(fields) > 0 {
+		return &store.ValidationError{Fields: fields}
+	}
+	return nil
 }
 
 // Update applies u to a channel. An update that changes nothing writes
@@ -491,13 +504,8 @@ func (cs *Channels) Delete(ctx context.Context, id string) error {
 // Notifications lists the outbox, oldest first. Payloads hold what the
 // message says (an alert, a report), never channel settings.
 func (cs *Channels) Notifications(ctx context.Context, p store.ListNotificationsParams) (*store.Page[store.Notification], error) {
-	fields := make(map[string]string)
-	jobsMergeFields(fields, p.Validate())
-	if p.State != "" && !p.State.Valid() {
-		fields["state"] = "must be one of pending, sent, failed, dead"
-	}
-	if len(fields) > 0 {
-		return nil, &store.ValidationError{Fields: fields}
+	if err := listFilterErr(p.PageParams, "state", p.State, store.NotificationStateValues()); err != nil {
+		return nil, err
 	}
 	return cs.store.Notifications().List(ctx, p)
 }
