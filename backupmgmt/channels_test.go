@@ -169,13 +169,10 @@ func TestChannels(t *testing.T) {
 
 		t.Run("CreateRefusesBadInput", func(t *testing.T) {
 			_, err := cs.Create(ctx, ChannelParams{Kind: store.ChannelEmail, Name: "", Settings: json.RawMessage(`{"host":"h"}`)})
-			var ve *store.ValidationError
-			require.ErrorAs(t, err, &ve)
-			require.Contains(t, ve.Fields, "name")
-			require.Contains(t, ve.Fields, "settings.from")
+			requireInvalid(t, err, "name")
+			requireInvalid(t, err, "settings.from")
 			_, err = cs.Create(ctx, ChannelParams{Kind: store.ChannelSlack, Name: "x", MinSeverity: "loud", Settings: json.RawMessage(`{"webhook_url":"https://h/x"}`)})
-			require.ErrorAs(t, err, &ve)
-			require.Contains(t, ve.Fields, "min_severity")
+			requireInvalid(t, err, "min_severity")
 		})
 
 		t.Run("NameConflict", func(t *testing.T) {
@@ -226,9 +223,7 @@ func TestChannels(t *testing.T) {
 
 		t.Run("UpdateRefusesBadSettings", func(t *testing.T) {
 			_, err := cs.Update(ctx, hook.ID, ChannelUpdate{Settings: json.RawMessage(`{"url":"https://h/in","secret":"short"}`)})
-			var ve *store.ValidationError
-			require.ErrorAs(t, err, &ve)
-			require.Contains(t, ve.Fields, "settings.secret")
+			requireInvalid(t, err, "settings.secret")
 			stored, err := cs.Get(t.Context(), hook.ID)
 			require.NoError(t, err)
 			require.Contains(t, string(stored.Settings), "hmac-secret-0123456789", "a refused update keeps the stored settings")
@@ -249,9 +244,7 @@ func TestChannels(t *testing.T) {
 			require.Len(t, page.Items, 1)
 			require.Equal(t, slack.ID, page.Items[0].ID)
 			_, err = cs.List(t.Context(), store.ListChannelsParams{Kind: "pager"})
-			var ve *store.ValidationError
-			require.ErrorAs(t, err, &ve)
-			require.Contains(t, ve.Fields, "kind")
+			requireInvalid(t, err, "kind")
 		})
 
 		t.Run("QueueReportWritesOneRowPerActiveChannelOfTheKinds", func(t *testing.T) {
@@ -281,9 +274,7 @@ func TestChannels(t *testing.T) {
 			require.NoError(t, err)
 			require.Empty(t, page.Items)
 			_, err = cs.Notifications(t.Context(), store.ListNotificationsParams{State: "lost"})
-			var ve *store.ValidationError
-			require.ErrorAs(t, err, &ve)
-			require.Contains(t, ve.Fields, "state")
+			requireInvalid(t, err, "state")
 		})
 
 		t.Run("DeleteRemovesOutboxRows", func(t *testing.T) {
@@ -361,4 +352,12 @@ func TestRedactChannelSecrets(t *testing.T) {
 			require.Equal(t, tc.want, RedactChannelSecrets(tc.kind, json.RawMessage(tc.settings), tc.text))
 		})
 	}
+}
+
+// requireInvalid requires err to be a *store.ValidationError naming field.
+func requireInvalid(t *testing.T, err error, field string) {
+	t.Helper()
+	var ve *store.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Contains(t, ve.Fields, field, "fields: %v", ve.Fields)
 }

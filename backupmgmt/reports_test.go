@@ -55,9 +55,7 @@ func TestReports(t *testing.T) {
 			require.Len(t, page.Items, 1)
 			require.Equal(t, r.ID, page.Items[0].ID)
 			_, err = rs.List(t.Context(), store.ListReportsParams{Type: "yearly"})
-			var ve *store.ValidationError
-			require.ErrorAs(t, err, &ve)
-			require.Contains(t, ve.Fields, "type")
+			requireInvalid(t, err, "type")
 		})
 
 		t.Run("SaveRefusesBadReports", func(t *testing.T) {
@@ -72,10 +70,7 @@ func TestReports(t *testing.T) {
 				{"PeriodBackwards", store.Report{Type: store.ReportDaily, Format: store.FormatCSV, PeriodFrom: testStart, PeriodTo: from}, "period_to"},
 				{"TooLarge", store.Report{Type: store.ReportDaily, Format: store.FormatCSV, PeriodFrom: from, PeriodTo: testStart, Content: make([]byte, store.MaxReportBytes+1)}, "content"},
 			} {
-				err := rs.Save(ctx, &tc.r)
-				var ve *store.ValidationError
-				require.ErrorAs(t, err, &ve, tc.name)
-				require.Contains(t, ve.Fields, tc.field, tc.name)
+				requireInvalid(t, rs.Save(ctx, &tc.r), tc.field)
 			}
 			page, err := rs.List(t.Context(), store.ListReportsParams{})
 			require.NoError(t, err)
