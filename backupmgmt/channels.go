@@ -73,6 +73,41 @@ type WebhookSettings struct {
 // "settings.<field>". It returns a *EmailSettings, *SlackSettings,
 // *TeamsSettings or *WebhookSettings.
 func ChannelSettings(kind store.ChannelKind, raw json.RawMessage) (any, error) {
+	dst, err := decodeChannelSettings(kind, raw)
+	if err != nil {
+		return nil, err
+	}
+	f := make(map[string]string)
+	switch s := dst.(type) {
+	case *EmailSettings:
+		s.validate(f)
+	case *SlackSettings:
+		checkWebhookURL(f, "settings.webhook_url", s.WebhookURL)
+	case *TeamsSettings:
+		checkWebhookURL(f, "settings.webhook_url", s.WebhookURL)
+	case *WebhookSettings:
+		checkWebhookURL(f, "settings.url", s.URL)
+		if len(s.Secret) < 16 {
+			f["settings.secret"] = "at least 16 characters"
+		}
+		for k, v := range s.Headers {
+			if k == "" || strings.ContainsAny(k, " :\r\n") {
+				f["settings.headers"] = fmt.Sprintf("%q is not a header name", k)
+			} else if strings.ContainsAny(v, "\r\n") {
+				f["settings.headers."+k] = "must be one line"
+			}
+		}
+	}
+	if len(f) > 0 {
+		return nil, &store.ValidationError{Fields: f}
+	}
+	return dst, nil
+}
+
+// decodeChannelSettings decodes raw strictly into the settings type of
+// kind, without checking the values: masking and unmasking must work on
+// settings that hold placeholders (a masked secret is too short to pass).
+func decodeChannelSettings(kind store.ChannelKind, raw json.RawMessage) (any, error) {
 	var dst any
 	switch kind {
 	case store.ChannelEmail:
@@ -96,33 +131,6 @@ func ChannelSettings(kind store.ChannelKind, raw json.RawMessage) (any, error) {
 	}
 	if dec.More() {
 		return nil, &store.ValidationError{Fields: map[string]string{"settings": "must be one JSON object"}}
-	}
-	f := make(map[string]string)
-	switch s := dst.(type) {
-	case *EmailSettings:
-		s.validate(f)
-	case *SlackSettings:
-		checkWebhookURL(f, "settings.webhook_url", s.WebhookURL)
-	case *TeamsSettings:
-		checkWebhookURL(f, "settings.webhook_url", s.WebhookURL)
-	case *WebhookSettings:
-		checkWebhookURL(f, "settings.url", s.URL)
-		if len(s.Secret) < 16 {
-			f["settings.secret"] = "at least 16 characters"
-		}
-		for k := range s.Headers {
-			if k == "" || strings.ContainsAny(k, " :\r\n") {
-				f["settings.headers"] = fmt.Sprintf("%q is not a header name", k)
-			}
-		}
-		for k, v := range s.Headers {
-			if strings.ContainsAny(v, "\r\n") {
-				f["settings.headers."+k] = "must be one line"
-			}
-		}
-	}
-	if len(f) > 0 {
-		return nil, &store.ValidationError{Fields: f}
 	}
 	return dst, nil
 }
@@ -189,9 +197,11 @@ func checkWebhookURL(f map[string]string, field, raw string) {
 }
 
 // MaskChannelSettings returns raw with every secret replaced by Masked, for
-// showing a channel. Settings that do not decode are shown as {}.
+// showing a channel: the SMTP password, the HMAC secret, header values, and
+// the path and query of every webhook URL (where the tokens are). Settings
+// that do not decode are shown as {}.
 func MaskChannelSettings(kind store.ChannelKind, raw json.RawMessage) json.RawMessage {
-	v, err := ChannelSettings(kind, raw)
+	v, err := decodeChannelSettings(kind, raw)
 	if err != nil {
 		return json.RawMessage("{}")
 	}
@@ -208,6 +218,7 @@ func MaskChannelSettings(kind store.ChannelKind, raw json.RawMessage) json.RawMe
 	case *TeamsSettings:
 		s.WebhookURL = maskURL(s.WebhookURL)
 	case *WebhookSettings:
+		s.URL = maskURL(s.URL)
 		mask(&s.Secret)
 		for k, h := range s.Headers {
 			mask(&h)
@@ -221,29 +232,80 @@ func MaskChannelSettings(kind store.ChannelKind, raw json.RawMessage) json.RawMe
 // maskURL keeps a webhook URL's scheme and host, which say where messages
 // go, and hides the path and query, which hold the token.
 func maskURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
 	u, err := url.Parse(raw)
-	if err != nil {
+	if err != nil || u.Host == "" {
 		return Masked
 	}
 	return u.Scheme + "://" + u.Host + "/" + Masked
 }
 
+// RedactChannelSecrets returns text with every secret of a channel's
+// settings replaced by "[redacted]", for the error of a failed send: an
+// HTTP client's error names the URL, token and all, and an SMTP server may
+// echo what it was sent.
+func RedactChannelSecrets(kind store.ChannelKind, settings json.RawMessage, text string) string {
+	v, err := decodeChannelSettings(kind, settings)
+	if err != nil {
+		return text
+	}
+	var secrets []string
+	addURL := func(raw string) {
+		secrets = append(secrets, raw)
+		if u, err := url.Parse(raw); err == nil {
+			secrets = append(secrets, u.User.String(), u.EscapedPath(), u.Path, u.RawQuery)
+		}
+	}
+	switch s := v.(type) {
+	case *EmailSettings:
+		secrets = append(secrets, s.Password)
+	case *SlackSettings:
+		addURL(s.WebhookURL)
+	case *TeamsSettings:
+		addURL(s.WebhookURL)
+	case *WebhookSettings:
+		addURL(s.URL)
+		secrets = append(secrets, s.Secret)
+		for _, h := range s.Headers {
+			secrets = append(secrets, h)
+		}
+	}
+	// Longest first, so a URL goes whole before its path does.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, sec := range secrets {
+		// Shorter strings would blank unrelated text and protect nothing.
+		if len(sec) >= 3 && sec != "/" {
+			text = strings.ReplaceAll(text, sec, "[redacted]")
+		}
+	}
+	return text
+}
+
 // unmaskSettings puts the stored secrets back where next still shows them
-// masked, so a client can send back the settings it was shown.
+// masked, so a client can send back the settings it was shown. A URL is
+// kept only when next shows it exactly as the stored one is masked: a new
+// host with a masked path is a new URL, and fails validation.
 func unmaskSettings(kind store.ChannelKind, next, stored json.RawMessage) json.RawMessage {
 	if !bytes.Contains(next, []byte(Masked)) {
 		return next
 	}
-	nv, err := ChannelSettings(kind, next)
+	nv, err := decodeChannelSettings(kind, next)
 	if err != nil {
 		return next // the caller reports the error
 	}
-	ov, err := ChannelSettings(kind, stored)
+	ov, err := decodeChannelSettings(kind, stored)
 	if err != nil {
 		return next
 	}
 	keep := func(dst *string, old string) {
-		if *dst == Masked || strings.HasSuffix(*dst, "/"+Masked) {
+		if *dst == Masked {
+			*dst = old
+		}
+	}
+	keepURL := func(dst *string, old string) {
+		if old != "" && *dst == maskURL(old) {
 			*dst = old
 		}
 	}
@@ -251,11 +313,12 @@ func unmaskSettings(kind store.ChannelKind, next, stored json.RawMessage) json.R
 	case *EmailSettings:
 		keep(&n.Password, ov.(*EmailSettings).Password)
 	case *SlackSettings:
-		keep(&n.WebhookURL, ov.(*SlackSettings).WebhookURL)
+		keepURL(&n.WebhookURL, ov.(*SlackSettings).WebhookURL)
 	case *TeamsSettings:
-		keep(&n.WebhookURL, ov.(*TeamsSettings).WebhookURL)
+		keepURL(&n.WebhookURL, ov.(*TeamsSettings).WebhookURL)
 	case *WebhookSettings:
 		o := ov.(*WebhookSettings)
+		keepURL(&n.URL, o.URL)
 		keep(&n.Secret, o.Secret)
 		for k, v := range n.Headers {
 			keep(&v, o.Headers[k])
@@ -348,15 +411,28 @@ func (cs *Channels) Get(ctx context.Context, id string) (*store.Channel, error) 
 
 // List returns channels ordered by name, secrets included.
 func (cs *Channels) List(ctx context.Context, p store.ListChannelsParams) (*store.Page[store.Channel], error) {
-	fields := make(map[string]string)
-	jobsMergeFields(fields, p.Validate())
-	if p.Kind != "" && !p.Kind.Valid() {
-		fields["kind"] = "must be one of email, slack, teams, webhook"
-	}
-	if len(fields) > 0 {
-		return nil, &store.ValidationError{Fields: fields}
+	if err := listFilterErr(p.PageParams, "kind", p.Kind, store.ChannelKindValues()); err != nil {
+		return nil, err
 	}
 	return cs.store.Channels().List(ctx, p)
+}
+
+// listFilterErr checks the page of a list and its enum filter (empty is
+// none), naming every bad field.
+func listFilterErr[E ~string](p store.PageParams, field string, v E, values []E) error {
+	fields := make(map[string]string)
+	jobsMergeFields(fields, p.Validate())
+	if v != "" && !slices.Contains(values, v) {
+		names := make([]string, len(values))
+		for i, e := range values {
+			names[i] = string(e)
+		}
+		fields[field] = "must be one of " + strings.Join(names, ", ")
+	}
+	if len(fields) > 0 {
+		return &store.ValidationError{Fields: fields}
+	}
+	return nil
 }
 
 // Update applies u to a channel. An update that changes nothing writes
@@ -383,16 +459,16 @@ func (cs *Channels) Update(ctx context.Context, id string, u ChannelUpdate) (*st
 			c.Active = *u.Active
 			changed = append(changed, "active")
 		}
-		settings := c.Settings
 		if u.Settings != nil {
-			settings = unmaskSettings(c.Kind, u.Settings, c.Settings)
-		}
-		old := c.Settings
-		if err := channelsCheck(c, settings); err != nil {
+			old := c.Settings
+			if err := channelsCheck(c, unmaskSettings(c.Kind, u.Settings, c.Settings)); err != nil {
+				return err
+			}
+			if !bytes.Equal(old, c.Settings) {
+				changed = append(changed, "settings")
+			}
+		} else if err := c.Validate(); err != nil {
 			return err
-		}
-		if !bytes.Equal(old, c.Settings) {
-			changed = append(changed, "settings")
 		}
 		if len(changed) == 0 {
 			return nil
@@ -423,6 +499,15 @@ func (cs *Channels) Delete(ctx context.Context, id string) error {
 		}
 		return s.audit(ctx, tx, "channel.delete", "channel", id, map[string]any{"name": c.Name, "kind": c.Kind})
 	})
+}
+
+// Notifications lists the outbox, oldest first. Payloads hold what the
+// message says (an alert, a report), never channel settings.
+func (cs *Channels) Notifications(ctx context.Context, p store.ListNotificationsParams) (*store.Page[store.Notification], error) {
+	if err := listFilterErr(p.PageParams, "state", p.State, store.NotificationStateValues()); err != nil {
+		return nil, err
+	}
+	return cs.store.Notifications().List(ctx, p)
 }
 
 // ReportNotice is the payload of a report's outbox row (the daily digest).

@@ -61,11 +61,8 @@ func (rs *Reports) Content(ctx context.Context, id string) (*store.Report, error
 
 // List returns reports, newest first, without their content.
 func (rs *Reports) List(ctx context.Context, p store.ListReportsParams) (*store.Page[store.Report], error) {
-	if err := p.Validate(); err != nil {
+	if err := listFilterErr(p.PageParams, "type", p.Type, store.ReportTypeValues()); err != nil {
 		return nil, err
-	}
-	if p.Type != "" && !p.Type.Valid() {
-		return nil, &store.ValidationError{Fields: map[string]string{"type": "unknown report type"}}
 	}
 	return rs.store.Reports().List(ctx, p)
 }

@@ -62,6 +62,14 @@ func (m pendingReaderCap) Pending(ctx context.Context) ([]string, error) {
 	return m.w.under.(pendingReader).Pending(ctx)
 }
 
+type advisoryLocker struct{ w *cached }
+
+// TryAdvisoryLock is the wrapped store's: a lock is shared state, never
+// cached.
+func (m advisoryLocker) TryAdvisoryLock(ctx context.Context, name string) (func(), bool, error) {
+	return m.w.under.(store.AdvisoryLocker).TryAdvisoryLock(ctx, name)
+}
+
 // runRecorder outside a transaction: reads go to the wrapped store (they
 // stand for locking reads), writes drop what they change.
 type runRecorder struct{ w *cached }

@@ -32,6 +32,9 @@ func withStoreCaps(w *cached) Store {
 	if _, ok := w.under.(pendingReader); ok {
 		m |= 128
 	}
+	if _, ok := w.under.(store.AdvisoryLocker); ok {
+		m |= 256
+	}
 	switch m {
 	case 1:
 		return &withStoreCaps1{w, dashboardCounter{w}}
@@ -543,6 +546,518 @@ func withStoreCaps(w *cached) Store {
 		return &withStoreCaps254{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}}
 	case 255:
 		return &withStoreCaps255{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}}
+	case 256:
+		return &withStoreCaps256{w, advisoryLocker{w}}
+	case 257:
+		return &withStoreCaps257{w, dashboardCounter{w}, advisoryLocker{w}}
+	case 258:
+		return &withStoreCaps258{w, complianceInputReader{w}, advisoryLocker{w}}
+	case 259:
+		return &withStoreCaps259{w, dashboardCounter{w}, complianceInputReader{w}, advisoryLocker{w}}
+	case 260:
+		return &withStoreCaps260{w, assetComplianceInputReader{w}, advisoryLocker{w}}
+	case 261:
+		return &withStoreCaps261{w, dashboardCounter{w}, assetComplianceInputReader{w}, advisoryLocker{w}}
+	case 262:
+		return &withStoreCaps262{w, complianceInputReader{w}, assetComplianceInputReader{w}, advisoryLocker{w}}
+	case 263:
+		return &withStoreCaps263{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, advisoryLocker{w}}
+	case 264:
+		return &withStoreCaps264{w, dueComplianceReader{w}, advisoryLocker{w}}
+	case 265:
+		return &withStoreCaps265{w, dashboardCounter{w}, dueComplianceReader{w}, advisoryLocker{w}}
+	case 266:
+		return &withStoreCaps266{w, complianceInputReader{w}, dueComplianceReader{w}, advisoryLocker{w}}
+	case 267:
+		return &withStoreCaps267{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, advisoryLocker{w}}
+	case 268:
+		return &withStoreCaps268{w, assetComplianceInputReader{w}, dueComplianceReader{w}, advisoryLocker{w}}
+	case 269:
+		return &withStoreCaps269{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, advisoryLocker{w}}
+	case 270:
+		return &withStoreCaps270{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, advisoryLocker{w}}
+	case 271:
+		return &withStoreCaps271{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, advisoryLocker{w}}
+	case 272:
+		return &withStoreCaps272{w, successSampler{w}, advisoryLocker{w}}
+	case 273:
+		return &withStoreCaps273{w, dashboardCounter{w}, successSampler{w}, advisoryLocker{w}}
+	case 274:
+		return &withStoreCaps274{w, complianceInputReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 275:
+		return &withStoreCaps275{w, dashboardCounter{w}, complianceInputReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 276:
+		return &withStoreCaps276{w, assetComplianceInputReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 277:
+		return &withStoreCaps277{w, dashboardCounter{w}, assetComplianceInputReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 278:
+		return &withStoreCaps278{w, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 279:
+		return &withStoreCaps279{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 280:
+		return &withStoreCaps280{w, dueComplianceReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 281:
+		return &withStoreCaps281{w, dashboardCounter{w}, dueComplianceReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 282:
+		return &withStoreCaps282{w, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 283:
+		return &withStoreCaps283{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 284:
+		return &withStoreCaps284{w, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 285:
+		return &withStoreCaps285{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 286:
+		return &withStoreCaps286{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 287:
+		return &withStoreCaps287{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, advisoryLocker{w}}
+	case 288:
+		return &withStoreCaps288{w, runRecorder{w}, advisoryLocker{w}}
+	case 289:
+		return &withStoreCaps289{w, dashboardCounter{w}, runRecorder{w}, advisoryLocker{w}}
+	case 290:
+		return &withStoreCaps290{w, complianceInputReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 291:
+		return &withStoreCaps291{w, dashboardCounter{w}, complianceInputReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 292:
+		return &withStoreCaps292{w, assetComplianceInputReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 293:
+		return &withStoreCaps293{w, dashboardCounter{w}, assetComplianceInputReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 294:
+		return &withStoreCaps294{w, complianceInputReader{w}, assetComplianceInputReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 295:
+		return &withStoreCaps295{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 296:
+		return &withStoreCaps296{w, dueComplianceReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 297:
+		return &withStoreCaps297{w, dashboardCounter{w}, dueComplianceReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 298:
+		return &withStoreCaps298{w, complianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 299:
+		return &withStoreCaps299{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 300:
+		return &withStoreCaps300{w, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 301:
+		return &withStoreCaps301{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 302:
+		return &withStoreCaps302{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 303:
+		return &withStoreCaps303{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, advisoryLocker{w}}
+	case 304:
+		return &withStoreCaps304{w, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 305:
+		return &withStoreCaps305{w, dashboardCounter{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 306:
+		return &withStoreCaps306{w, complianceInputReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 307:
+		return &withStoreCaps307{w, dashboardCounter{w}, complianceInputReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 308:
+		return &withStoreCaps308{w, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 309:
+		return &withStoreCaps309{w, dashboardCounter{w}, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 310:
+		return &withStoreCaps310{w, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 311:
+		return &withStoreCaps311{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 312:
+		return &withStoreCaps312{w, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 313:
+		return &withStoreCaps313{w, dashboardCounter{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 314:
+		return &withStoreCaps314{w, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 315:
+		return &withStoreCaps315{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 316:
+		return &withStoreCaps316{w, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 317:
+		return &withStoreCaps317{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 318:
+		return &withStoreCaps318{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 319:
+		return &withStoreCaps319{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, advisoryLocker{w}}
+	case 320:
+		return &withStoreCaps320{w, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 321:
+		return &withStoreCaps321{w, dashboardCounter{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 322:
+		return &withStoreCaps322{w, complianceInputReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 323:
+		return &withStoreCaps323{w, dashboardCounter{w}, complianceInputReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 324:
+		return &withStoreCaps324{w, assetComplianceInputReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 325:
+		return &withStoreCaps325{w, dashboardCounter{w}, assetComplianceInputReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 326:
+		return &withStoreCaps326{w, complianceInputReader{w}, assetComplianceInputReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 327:
+		return &withStoreCaps327{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 328:
+		return &withStoreCaps328{w, dueComplianceReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 329:
+		return &withStoreCaps329{w, dashboardCounter{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 330:
+		return &withStoreCaps330{w, complianceInputReader{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 331:
+		return &withStoreCaps331{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 332:
+		return &withStoreCaps332{w, assetComplianceInputReader{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 333:
+		return &withStoreCaps333{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 334:
+		return &withStoreCaps334{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 335:
+		return &withStoreCaps335{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 336:
+		return &withStoreCaps336{w, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 337:
+		return &withStoreCaps337{w, dashboardCounter{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 338:
+		return &withStoreCaps338{w, complianceInputReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 339:
+		return &withStoreCaps339{w, dashboardCounter{w}, complianceInputReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 340:
+		return &withStoreCaps340{w, assetComplianceInputReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 341:
+		return &withStoreCaps341{w, dashboardCounter{w}, assetComplianceInputReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 342:
+		return &withStoreCaps342{w, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 343:
+		return &withStoreCaps343{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 344:
+		return &withStoreCaps344{w, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 345:
+		return &withStoreCaps345{w, dashboardCounter{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 346:
+		return &withStoreCaps346{w, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 347:
+		return &withStoreCaps347{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 348:
+		return &withStoreCaps348{w, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 349:
+		return &withStoreCaps349{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 350:
+		return &withStoreCaps350{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 351:
+		return &withStoreCaps351{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 352:
+		return &withStoreCaps352{w, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 353:
+		return &withStoreCaps353{w, dashboardCounter{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 354:
+		return &withStoreCaps354{w, complianceInputReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 355:
+		return &withStoreCaps355{w, dashboardCounter{w}, complianceInputReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 356:
+		return &withStoreCaps356{w, assetComplianceInputReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 357:
+		return &withStoreCaps357{w, dashboardCounter{w}, assetComplianceInputReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 358:
+		return &withStoreCaps358{w, complianceInputReader{w}, assetComplianceInputReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 359:
+		return &withStoreCaps359{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 360:
+		return &withStoreCaps360{w, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 361:
+		return &withStoreCaps361{w, dashboardCounter{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 362:
+		return &withStoreCaps362{w, complianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 363:
+		return &withStoreCaps363{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 364:
+		return &withStoreCaps364{w, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 365:
+		return &withStoreCaps365{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 366:
+		return &withStoreCaps366{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 367:
+		return &withStoreCaps367{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 368:
+		return &withStoreCaps368{w, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 369:
+		return &withStoreCaps369{w, dashboardCounter{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 370:
+		return &withStoreCaps370{w, complianceInputReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 371:
+		return &withStoreCaps371{w, dashboardCounter{w}, complianceInputReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 372:
+		return &withStoreCaps372{w, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 373:
+		return &withStoreCaps373{w, dashboardCounter{w}, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 374:
+		return &withStoreCaps374{w, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 375:
+		return &withStoreCaps375{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 376:
+		return &withStoreCaps376{w, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 377:
+		return &withStoreCaps377{w, dashboardCounter{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 378:
+		return &withStoreCaps378{w, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 379:
+		return &withStoreCaps379{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 380:
+		return &withStoreCaps380{w, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 381:
+		return &withStoreCaps381{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 382:
+		return &withStoreCaps382{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 383:
+		return &withStoreCaps383{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, advisoryLocker{w}}
+	case 384:
+		return &withStoreCaps384{w, pendingReaderCap{w}, advisoryLocker{w}}
+	case 385:
+		return &withStoreCaps385{w, dashboardCounter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 386:
+		return &withStoreCaps386{w, complianceInputReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 387:
+		return &withStoreCaps387{w, dashboardCounter{w}, complianceInputReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 388:
+		return &withStoreCaps388{w, assetComplianceInputReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 389:
+		return &withStoreCaps389{w, dashboardCounter{w}, assetComplianceInputReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 390:
+		return &withStoreCaps390{w, complianceInputReader{w}, assetComplianceInputReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 391:
+		return &withStoreCaps391{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 392:
+		return &withStoreCaps392{w, dueComplianceReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 393:
+		return &withStoreCaps393{w, dashboardCounter{w}, dueComplianceReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 394:
+		return &withStoreCaps394{w, complianceInputReader{w}, dueComplianceReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 395:
+		return &withStoreCaps395{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 396:
+		return &withStoreCaps396{w, assetComplianceInputReader{w}, dueComplianceReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 397:
+		return &withStoreCaps397{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 398:
+		return &withStoreCaps398{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 399:
+		return &withStoreCaps399{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 400:
+		return &withStoreCaps400{w, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 401:
+		return &withStoreCaps401{w, dashboardCounter{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 402:
+		return &withStoreCaps402{w, complianceInputReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 403:
+		return &withStoreCaps403{w, dashboardCounter{w}, complianceInputReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 404:
+		return &withStoreCaps404{w, assetComplianceInputReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 405:
+		return &withStoreCaps405{w, dashboardCounter{w}, assetComplianceInputReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 406:
+		return &withStoreCaps406{w, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 407:
+		return &withStoreCaps407{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 408:
+		return &withStoreCaps408{w, dueComplianceReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 409:
+		return &withStoreCaps409{w, dashboardCounter{w}, dueComplianceReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 410:
+		return &withStoreCaps410{w, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 411:
+		return &withStoreCaps411{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 412:
+		return &withStoreCaps412{w, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 413:
+		return &withStoreCaps413{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 414:
+		return &withStoreCaps414{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 415:
+		return &withStoreCaps415{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 416:
+		return &withStoreCaps416{w, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 417:
+		return &withStoreCaps417{w, dashboardCounter{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 418:
+		return &withStoreCaps418{w, complianceInputReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 419:
+		return &withStoreCaps419{w, dashboardCounter{w}, complianceInputReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 420:
+		return &withStoreCaps420{w, assetComplianceInputReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 421:
+		return &withStoreCaps421{w, dashboardCounter{w}, assetComplianceInputReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 422:
+		return &withStoreCaps422{w, complianceInputReader{w}, assetComplianceInputReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 423:
+		return &withStoreCaps423{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 424:
+		return &withStoreCaps424{w, dueComplianceReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 425:
+		return &withStoreCaps425{w, dashboardCounter{w}, dueComplianceReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 426:
+		return &withStoreCaps426{w, complianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 427:
+		return &withStoreCaps427{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 428:
+		return &withStoreCaps428{w, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 429:
+		return &withStoreCaps429{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 430:
+		return &withStoreCaps430{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 431:
+		return &withStoreCaps431{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 432:
+		return &withStoreCaps432{w, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 433:
+		return &withStoreCaps433{w, dashboardCounter{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 434:
+		return &withStoreCaps434{w, complianceInputReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 435:
+		return &withStoreCaps435{w, dashboardCounter{w}, complianceInputReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 436:
+		return &withStoreCaps436{w, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 437:
+		return &withStoreCaps437{w, dashboardCounter{w}, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 438:
+		return &withStoreCaps438{w, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 439:
+		return &withStoreCaps439{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 440:
+		return &withStoreCaps440{w, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 441:
+		return &withStoreCaps441{w, dashboardCounter{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 442:
+		return &withStoreCaps442{w, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 443:
+		return &withStoreCaps443{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 444:
+		return &withStoreCaps444{w, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 445:
+		return &withStoreCaps445{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 446:
+		return &withStoreCaps446{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 447:
+		return &withStoreCaps447{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 448:
+		return &withStoreCaps448{w, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 449:
+		return &withStoreCaps449{w, dashboardCounter{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 450:
+		return &withStoreCaps450{w, complianceInputReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 451:
+		return &withStoreCaps451{w, dashboardCounter{w}, complianceInputReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 452:
+		return &withStoreCaps452{w, assetComplianceInputReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 453:
+		return &withStoreCaps453{w, dashboardCounter{w}, assetComplianceInputReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 454:
+		return &withStoreCaps454{w, complianceInputReader{w}, assetComplianceInputReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 455:
+		return &withStoreCaps455{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 456:
+		return &withStoreCaps456{w, dueComplianceReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 457:
+		return &withStoreCaps457{w, dashboardCounter{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 458:
+		return &withStoreCaps458{w, complianceInputReader{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 459:
+		return &withStoreCaps459{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 460:
+		return &withStoreCaps460{w, assetComplianceInputReader{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 461:
+		return &withStoreCaps461{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 462:
+		return &withStoreCaps462{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 463:
+		return &withStoreCaps463{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 464:
+		return &withStoreCaps464{w, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 465:
+		return &withStoreCaps465{w, dashboardCounter{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 466:
+		return &withStoreCaps466{w, complianceInputReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 467:
+		return &withStoreCaps467{w, dashboardCounter{w}, complianceInputReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 468:
+		return &withStoreCaps468{w, assetComplianceInputReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 469:
+		return &withStoreCaps469{w, dashboardCounter{w}, assetComplianceInputReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 470:
+		return &withStoreCaps470{w, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 471:
+		return &withStoreCaps471{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 472:
+		return &withStoreCaps472{w, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 473:
+		return &withStoreCaps473{w, dashboardCounter{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 474:
+		return &withStoreCaps474{w, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 475:
+		return &withStoreCaps475{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 476:
+		return &withStoreCaps476{w, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 477:
+		return &withStoreCaps477{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 478:
+		return &withStoreCaps478{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 479:
+		return &withStoreCaps479{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 480:
+		return &withStoreCaps480{w, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 481:
+		return &withStoreCaps481{w, dashboardCounter{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 482:
+		return &withStoreCaps482{w, complianceInputReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 483:
+		return &withStoreCaps483{w, dashboardCounter{w}, complianceInputReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 484:
+		return &withStoreCaps484{w, assetComplianceInputReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 485:
+		return &withStoreCaps485{w, dashboardCounter{w}, assetComplianceInputReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 486:
+		return &withStoreCaps486{w, complianceInputReader{w}, assetComplianceInputReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 487:
+		return &withStoreCaps487{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 488:
+		return &withStoreCaps488{w, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 489:
+		return &withStoreCaps489{w, dashboardCounter{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 490:
+		return &withStoreCaps490{w, complianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 491:
+		return &withStoreCaps491{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 492:
+		return &withStoreCaps492{w, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 493:
+		return &withStoreCaps493{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 494:
+		return &withStoreCaps494{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 495:
+		return &withStoreCaps495{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 496:
+		return &withStoreCaps496{w, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 497:
+		return &withStoreCaps497{w, dashboardCounter{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 498:
+		return &withStoreCaps498{w, complianceInputReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 499:
+		return &withStoreCaps499{w, dashboardCounter{w}, complianceInputReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 500:
+		return &withStoreCaps500{w, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 501:
+		return &withStoreCaps501{w, dashboardCounter{w}, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 502:
+		return &withStoreCaps502{w, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 503:
+		return &withStoreCaps503{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 504:
+		return &withStoreCaps504{w, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 505:
+		return &withStoreCaps505{w, dashboardCounter{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 506:
+		return &withStoreCaps506{w, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 507:
+		return &withStoreCaps507{w, dashboardCounter{w}, complianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 508:
+		return &withStoreCaps508{w, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 509:
+		return &withStoreCaps509{w, dashboardCounter{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 510:
+		return &withStoreCaps510{w, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
+	case 511:
+		return &withStoreCaps511{w, dashboardCounter{w}, complianceInputReader{w}, assetComplianceInputReader{w}, dueComplianceReader{w}, successSampler{w}, runRecorder{w}, complianceRecheckWriter{w}, pendingReaderCap{w}, advisoryLocker{w}}
 	}
 	return w
 }
@@ -2589,6 +3104,2310 @@ type withStoreCaps255 struct {
 	runRecorder
 	complianceRecheckWriter
 	pendingReaderCap
+}
+
+type withStoreCaps256 struct {
+	*cached
+	advisoryLocker
+}
+
+type withStoreCaps257 struct {
+	*cached
+	dashboardCounter
+	advisoryLocker
+}
+
+type withStoreCaps258 struct {
+	*cached
+	complianceInputReader
+	advisoryLocker
+}
+
+type withStoreCaps259 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	advisoryLocker
+}
+
+type withStoreCaps260 struct {
+	*cached
+	assetComplianceInputReader
+	advisoryLocker
+}
+
+type withStoreCaps261 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	advisoryLocker
+}
+
+type withStoreCaps262 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	advisoryLocker
+}
+
+type withStoreCaps263 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	advisoryLocker
+}
+
+type withStoreCaps264 struct {
+	*cached
+	dueComplianceReader
+	advisoryLocker
+}
+
+type withStoreCaps265 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	advisoryLocker
+}
+
+type withStoreCaps266 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	advisoryLocker
+}
+
+type withStoreCaps267 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	advisoryLocker
+}
+
+type withStoreCaps268 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	advisoryLocker
+}
+
+type withStoreCaps269 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	advisoryLocker
+}
+
+type withStoreCaps270 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	advisoryLocker
+}
+
+type withStoreCaps271 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	advisoryLocker
+}
+
+type withStoreCaps272 struct {
+	*cached
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps273 struct {
+	*cached
+	dashboardCounter
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps274 struct {
+	*cached
+	complianceInputReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps275 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps276 struct {
+	*cached
+	assetComplianceInputReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps277 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps278 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps279 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps280 struct {
+	*cached
+	dueComplianceReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps281 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps282 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps283 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps284 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps285 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps286 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps287 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	advisoryLocker
+}
+
+type withStoreCaps288 struct {
+	*cached
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps289 struct {
+	*cached
+	dashboardCounter
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps290 struct {
+	*cached
+	complianceInputReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps291 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps292 struct {
+	*cached
+	assetComplianceInputReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps293 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps294 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps295 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps296 struct {
+	*cached
+	dueComplianceReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps297 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps298 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps299 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps300 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps301 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps302 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps303 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps304 struct {
+	*cached
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps305 struct {
+	*cached
+	dashboardCounter
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps306 struct {
+	*cached
+	complianceInputReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps307 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps308 struct {
+	*cached
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps309 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps310 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps311 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps312 struct {
+	*cached
+	dueComplianceReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps313 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps314 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps315 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps316 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps317 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps318 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps319 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	advisoryLocker
+}
+
+type withStoreCaps320 struct {
+	*cached
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps321 struct {
+	*cached
+	dashboardCounter
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps322 struct {
+	*cached
+	complianceInputReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps323 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps324 struct {
+	*cached
+	assetComplianceInputReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps325 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps326 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps327 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps328 struct {
+	*cached
+	dueComplianceReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps329 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps330 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps331 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps332 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps333 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps334 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps335 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps336 struct {
+	*cached
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps337 struct {
+	*cached
+	dashboardCounter
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps338 struct {
+	*cached
+	complianceInputReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps339 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps340 struct {
+	*cached
+	assetComplianceInputReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps341 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps342 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps343 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps344 struct {
+	*cached
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps345 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps346 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps347 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps348 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps349 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps350 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps351 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps352 struct {
+	*cached
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps353 struct {
+	*cached
+	dashboardCounter
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps354 struct {
+	*cached
+	complianceInputReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps355 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps356 struct {
+	*cached
+	assetComplianceInputReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps357 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps358 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps359 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps360 struct {
+	*cached
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps361 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps362 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps363 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps364 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps365 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps366 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps367 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps368 struct {
+	*cached
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps369 struct {
+	*cached
+	dashboardCounter
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps370 struct {
+	*cached
+	complianceInputReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps371 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps372 struct {
+	*cached
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps373 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps374 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps375 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps376 struct {
+	*cached
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps377 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps378 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps379 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps380 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps381 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps382 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps383 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	advisoryLocker
+}
+
+type withStoreCaps384 struct {
+	*cached
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps385 struct {
+	*cached
+	dashboardCounter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps386 struct {
+	*cached
+	complianceInputReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps387 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps388 struct {
+	*cached
+	assetComplianceInputReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps389 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps390 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps391 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps392 struct {
+	*cached
+	dueComplianceReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps393 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps394 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps395 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps396 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps397 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps398 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps399 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps400 struct {
+	*cached
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps401 struct {
+	*cached
+	dashboardCounter
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps402 struct {
+	*cached
+	complianceInputReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps403 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps404 struct {
+	*cached
+	assetComplianceInputReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps405 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps406 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps407 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps408 struct {
+	*cached
+	dueComplianceReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps409 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps410 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps411 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps412 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps413 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps414 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps415 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps416 struct {
+	*cached
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps417 struct {
+	*cached
+	dashboardCounter
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps418 struct {
+	*cached
+	complianceInputReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps419 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps420 struct {
+	*cached
+	assetComplianceInputReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps421 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps422 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps423 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps424 struct {
+	*cached
+	dueComplianceReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps425 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps426 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps427 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps428 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps429 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps430 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps431 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps432 struct {
+	*cached
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps433 struct {
+	*cached
+	dashboardCounter
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps434 struct {
+	*cached
+	complianceInputReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps435 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps436 struct {
+	*cached
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps437 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps438 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps439 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps440 struct {
+	*cached
+	dueComplianceReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps441 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps442 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps443 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps444 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps445 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps446 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps447 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps448 struct {
+	*cached
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps449 struct {
+	*cached
+	dashboardCounter
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps450 struct {
+	*cached
+	complianceInputReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps451 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps452 struct {
+	*cached
+	assetComplianceInputReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps453 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps454 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps455 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps456 struct {
+	*cached
+	dueComplianceReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps457 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps458 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps459 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps460 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps461 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps462 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps463 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps464 struct {
+	*cached
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps465 struct {
+	*cached
+	dashboardCounter
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps466 struct {
+	*cached
+	complianceInputReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps467 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps468 struct {
+	*cached
+	assetComplianceInputReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps469 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps470 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps471 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps472 struct {
+	*cached
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps473 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps474 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps475 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps476 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps477 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps478 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps479 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps480 struct {
+	*cached
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps481 struct {
+	*cached
+	dashboardCounter
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps482 struct {
+	*cached
+	complianceInputReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps483 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps484 struct {
+	*cached
+	assetComplianceInputReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps485 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps486 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps487 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps488 struct {
+	*cached
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps489 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps490 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps491 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps492 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps493 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps494 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps495 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps496 struct {
+	*cached
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps497 struct {
+	*cached
+	dashboardCounter
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps498 struct {
+	*cached
+	complianceInputReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps499 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps500 struct {
+	*cached
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps501 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps502 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps503 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps504 struct {
+	*cached
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps505 struct {
+	*cached
+	dashboardCounter
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps506 struct {
+	*cached
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps507 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps508 struct {
+	*cached
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps509 struct {
+	*cached
+	dashboardCounter
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps510 struct {
+	*cached
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
+}
+
+type withStoreCaps511 struct {
+	*cached
+	dashboardCounter
+	complianceInputReader
+	assetComplianceInputReader
+	dueComplianceReader
+	successSampler
+	runRecorder
+	complianceRecheckWriter
+	pendingReaderCap
+	advisoryLocker
 }
 
 // withJobCaps returns w as a value whose method set has, of its optional

@@ -69,6 +69,14 @@ type Config struct {
 	// at once regardless. Defaults to ResponseCacheTTLDefault; negative
 	// turns it off.
 	ResponseCacheTTL time.Duration
+	// ChannelTester sends the test message of POST
+	// /api/v1/channels/{id}/test (a notify.Dispatcher). Defaults to none:
+	// the route answers 501 not_configured.
+	ChannelTester ChannelTester
+	// Reports generates the reports of POST /api/v1/reports (a
+	// report.Generator). Defaults to none: the route answers 501
+	// not_configured; stored reports are listed and served either way.
+	Reports ReportGenerator
 }
 
 // Limits are the rate limits of DESIGN §7. A nil field means the default of
@@ -204,7 +212,8 @@ type route struct {
 	respAlt   any
 	status    int
 	statusAlt int
-	// rawResp names a non-JSON success media type ("text/csv", "text/plain");
+	// rawResp names the non-JSON success media types ("text/csv", "text/plain";
+	// several separated by ", " when the stored file decides);
 	// with resp set too, the route also answers in JSON.
 	rawResp string
 	// rawBody describes a request body that is not JSON the route decodes
@@ -247,6 +256,9 @@ func (a *API) routeTable() []*route {
 		a.ingestRoutes(),
 		a.complianceRoutes(),
 		a.alertRoutes(),
+		a.channelRoutes(),
+		a.notificationRoutes(),
+		a.reportRoutes(),
 		a.mediaRoutes(),
 		a.rotationRoutes(),
 		a.verificationRoutes(),

@@ -98,6 +98,27 @@ func buildBudgetFixture(t *testing.T, b *testBundle) *budgetFixture {
 	_, err = b.svc.Settings().Put(ctx, "policy.default", json.RawMessage(`{"min_copies":3}`))
 	require.NoError(t, err)
 	f.ids["settings"] = "policy.default"
+	for i := range budgetRows {
+		ch, err := b.svc.Channels().Create(ctx, backupmgmt.ChannelParams{
+			Kind: store.ChannelWebhook, Name: fmt.Sprintf("hook-%02d", i),
+			Settings: json.RawMessage(`{"url":"https://hooks.example.com/in","secret":"0123456789abcdef"}`),
+		})
+		require.NoError(t, err)
+		f.ids["channels"] = ch.ID
+		rep := &store.Report{Type: store.ReportDaily, Format: store.FormatCSV, PeriodFrom: now.Add(-24 * time.Hour), PeriodTo: now, Content: []byte("a,b\n")}
+		require.NoError(t, b.svc.Reports().Save(ctx, rep))
+		f.ids["reports"] = rep.ID
+	}
+	n, err := b.svc.Channels().QueueReport(ctx, &store.Report{ID: f.ids["reports"], Type: store.ReportDaily, Format: store.FormatCSV}, "Daily", "")
+	require.NoError(t, err)
+	require.Equal(t, budgetRows, n)
+	// Failed rows make the list read the channels to redact their errors.
+	outbox, err := b.store.Notifications().List(ctx, store.ListNotificationsParams{PageParams: store.PageParams{Limit: 5}})
+	require.NoError(t, err)
+	for _, row := range outbox.Items {
+		row.State, row.LastError = store.NotificationFailed, "Post https://hooks.example.com/in: refused"
+		require.NoError(t, b.store.Notifications().Update(ctx, &row))
+	}
 	alerts, err := b.svc.Alerts().List(ctx, store.ListAlertsParams{PageParams: store.PageParams{Limit: 1}})
 	require.NoError(t, err)
 	require.NotEmpty(t, alerts.Items)
@@ -130,6 +151,7 @@ func (f *budgetFixture) path(t *testing.T, pattern string) string {
 var smallLists = []string{
 	"/api/v1/lendings", "/api/v1/rotation-plans", "/api/v1/media/{id}/events", "/api/v1/settings",
 	"/api/v1/jobs/{id}/copies", "/api/v1/compliance/trend", // a day range, 30 days by default
+	"/api/v1/reports/types", // a static catalogue
 }
 
 // budgetExempt are GET routes that are not a page or a detail: the audit

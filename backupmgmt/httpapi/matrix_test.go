@@ -211,6 +211,23 @@ var wantPermission = map[string]string{
 	"POST /api/v1/alerts/{id}/acknowledge":   "alerts.manage",
 	"POST /api/v1/alerts/{id}/unacknowledge": "alerts.manage",
 	"POST /api/v1/alerts/{id}/resolve":       "alerts.manage",
+	// Notification channels hold secrets and the outbox shows who is told
+	// what: admins only.
+	"GET /api/v1/channels":            "admin",
+	"POST /api/v1/channels":           "admin",
+	"GET /api/v1/channels/{id}":       "admin",
+	"PATCH /api/v1/channels/{id}":     "admin",
+	"DELETE /api/v1/channels/{id}":    "admin",
+	"POST /api/v1/channels/{id}/test": "admin",
+	"GET /api/v1/notifications":       "admin",
+	// Reports: everyone reads them; admins, operators and auditors generate
+	// them; deleting one is a delete (admins).
+	"GET /api/v1/reports/types":         "read",
+	"GET /api/v1/reports":               "read",
+	"POST /api/v1/reports":              "reports.generate",
+	"GET /api/v1/reports/{id}":          "read",
+	"GET /api/v1/reports/{id}/download": "read",
+	"DELETE /api/v1/reports/{id}":       "delete",
 	// Media, lending and rotation: managed by admins and operators; deleting
 	// a plan is a delete of a schedule (admins only).
 	"GET /api/v1/media":                       "read",

@@ -202,7 +202,14 @@ func (g *schemaGen) response(rt *route, body any, status int) map[string]any {
 		return map[string]any{"description": desc}
 	}
 	if rt.rawResp != "" && status < 300 {
-		content := map[string]any{rt.rawResp: map[string]any{"schema": map[string]any{"type": "string"}}}
+		content := map[string]any{}
+		for _, mt := range strings.Split(rt.rawResp, ", ") {
+			s := map[string]any{"type": "string"}
+			if mt == "application/json" {
+				s = map[string]any{} // a JSON file the route serves as is
+			}
+			content[mt] = map[string]any{"schema": s}
+		}
 		if body != nil {
 			// The route also answers in JSON (a format parameter chooses).
 			content["application/json"] = map[string]any{"schema": g.schema(reflect.TypeOf(body), false)}

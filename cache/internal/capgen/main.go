@@ -46,6 +46,7 @@ var wrappers = []wrapper{
 		{"runRecorder", "store.RunRecorder"},
 		{"complianceRecheckWriter", "store.ComplianceRecheckWriter"},
 		{"pendingReaderCap", "pendingReader"},
+		{"advisoryLocker", "store.AdvisoryLocker"},
 	}},
 	{"withJobCaps", "*jobStore", "store.JobStore", "w.s", []capability{
 		{"jobDueLister", "store.JobDueLister"},
