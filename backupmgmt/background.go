@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/custos-dev/custos/store"
 )
 
 // BackgroundIntervalDefault is how often Run ticks.
@@ -33,9 +35,8 @@ type TickReport struct {
 //
 // Several processes may tick the same store: each duty is idempotent (a
 // missed deadline is recorded once, an alert is deduplicated), so the worst
-// case is repeated work. On PostgreSQL with several replicas the caller
-// should still run Tick from the holder of an advisory lock, to spare the
-// database the duplicate work.
+// case is repeated work. Run spares the database that work: with several
+// replicas only the holder of an advisory lock ticks.
 func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 	var (
 		r    TickReport
@@ -88,27 +89,33 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 	return r, nil
 }
 
-// Run ticks at once and then every interval (BackgroundIntervalDefault when
-// interval ≤ 0) until ctx ends, and returns nil then. A failed tick is
-// logged and the next one runs on time: background work must outlive a
-// database hiccup.
-func (s *Service) Run(ctx context.Context, interval time.Duration) error {
+// BackgroundLockName is the advisory lock Run holds for each round of
+// background work, so that of several replicas on one database only one
+// does it (DESIGN §10).
+const BackgroundLockName = "custos.background"
+
+// Duty is more time-driven work for Run to do each round after Tick (a
+// report digest, say), under the same lock.
+type Duty func(ctx context.Context) error
+
+// Run does a round of background work at once and then every interval
+// (BackgroundIntervalDefault when interval ≤ 0) until ctx ends, and returns
+// nil then. A round is Tick and then each of more, in order. When the
+// store is a store.AdvisoryLocker the round runs only in the process that
+// takes BackgroundLockName for it, and the others skip it; the lock is
+// taken again every round, so when its holder stops another replica takes
+// over at its next round. A failed round is logged and the next one runs on
+// time: background work must outlive a database hiccup.
+func (s *Service) Run(ctx context.Context, interval time.Duration, more ...Duty) error {
 	if interval <= 0 {
 		interval = BackgroundIntervalDefault
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		start := time.Now()
-		r, err := s.Tick(ctx)
+		s.round(ctx, more)
 		if ctx.Err() != nil {
 			return nil
-		}
-		if err != nil {
-			s.log.ErrorContext(ctx, "background tick failed", "error", err)
-		} else {
-			s.log.DebugContext(ctx, "background tick", "duration", time.Since(start),
-				"missed", r.Missed, "stuck", r.Stuck, "compliance_changed", r.ComplianceChanged)
 		}
 		select {
 		case <-ctx.Done():
@@ -116,4 +123,39 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) error {
 		case <-t.C:
 		}
 	}
+}
+
+// round does one round of Run, reporting whether it held the lock.
+func (s *Service) round(ctx context.Context, more []Duty) bool {
+	if l, ok := s.store.(store.AdvisoryLocker); ok {
+		release, held, err := l.TryAdvisoryLock(ctx, BackgroundLockName)
+		switch {
+		case err != nil:
+			if ctx.Err() == nil {
+				s.log.ErrorContext(ctx, "background lock failed", "error", err)
+			}
+			return false
+		case !held:
+			s.log.DebugContext(ctx, "background work held by another process")
+			return false
+		}
+		defer release()
+	}
+	start := time.Now()
+	r, err := s.Tick(ctx)
+	if ctx.Err() != nil {
+		return true
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "background tick failed", "error", err)
+	} else {
+		s.log.DebugContext(ctx, "background tick", "duration", time.Since(start),
+			"missed", r.Missed, "stuck", r.Stuck, "compliance_changed", r.ComplianceChanged)
+	}
+	for i, d := range more {
+		if err := d(ctx); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "background duty failed", "duty", i, "error", err)
+		}
+	}
+	return true
 }

@@ -59,3 +59,29 @@ func TestTick(t *testing.T) {
 		require.ErrorContains(t, err, "audit retention")
 	})
 }
+
+func TestRunTakesTheBackgroundLock(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+		b := setup(t, kind, nil)
+		var l store.AdvisoryLocker = b.store
+		duties := 0
+		duty := func(context.Context) error { duties++; return nil }
+
+		// Another replica holds the lock: this one skips the round.
+		release, held, err := l.TryAdvisoryLock(t.Context(), BackgroundLockName)
+		require.NoError(t, err)
+		require.True(t, held)
+		require.False(t, b.svc.round(t.Context(), []Duty{duty}))
+		require.Zero(t, duties)
+
+		// It stops: the next round here does the work, and lets go after.
+		release()
+		require.True(t, b.svc.round(t.Context(), []Duty{duty, duty}))
+		require.Equal(t, 2, duties)
+		release, held, err = l.TryAdvisoryLock(t.Context(), BackgroundLockName)
+		require.NoError(t, err)
+		require.True(t, held, "the round released the lock")
+		release()
+	})
+}

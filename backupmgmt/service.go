@@ -240,6 +240,13 @@ func (s *Service) Now() time.Time { return store.NormalizeTime(s.cfg.Now()) }
 // Today returns the calendar date of now in the organisation's zone.
 func (s *Service) Today() store.Date { return store.DateOf(s.cfg.Now(), s.cfg.Location) }
 
+// Location is the organisation's time zone (Config.Location): reports,
+// digests and messages show dates in it.
+func (s *Service) Location() *time.Location { return s.cfg.Location }
+
+// SLATarget is the configured SLA target (Config.SLATarget), a fraction.
+func (s *Service) SLATarget() float64 { return s.cfg.SLATarget }
+
 // Alerts gives the alert operations.
 func (s *Service) Alerts() *Alerts { return (*Alerts)(s) }
 

@@ -67,7 +67,7 @@ type Config struct {
 	// SMTPTimeoutDefault.
 	SMTPTimeout time.Duration
 	// Location is the zone times are shown in and report file names are
-	// dated in. Defaults to UTC.
+	// dated in. Defaults to the service's (backupmgmt.Config.Location).
 	Location *time.Location
 	// TLSConfig, when set, may adjust the TLS configuration of each SMTP
 	// connection (tests, special relays); a channel's ca_pem is the usual
@@ -102,7 +102,7 @@ func (c *Config) withDefaults(svc *backupmgmt.Service) Config {
 	out.Hostname = cmp.Or(out.Hostname, HostnameDefault)
 	out.SMTPTimeout = positive(out.SMTPTimeout, SMTPTimeoutDefault)
 	if out.Location == nil {
-		out.Location = time.UTC
+		out.Location = svc.Location()
 	}
 	return out
 }

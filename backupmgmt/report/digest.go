@@ -59,25 +59,34 @@ func (g *Generator) TickDigest(ctx context.Context) (bool, error) {
 }
 
 // digestExists looks for a daily report of the period starting at from
-// that the system generated, among the reports generated since from.
+// that the system generated at or after the digest hour, among the reports
+// generated since from. It reads in a transaction, past the read-through
+// caches, so a digest another replica has just sent is seen at once. A
+// daily report made from the command line before the digest hour does not
+// stand in for the digest, which would then never be mailed.
 func (g *Generator) digestExists(ctx context.Context, from time.Time) (bool, error) {
 	p := store.ListReportsParams{Type: store.ReportDaily, Generated: store.TimeRange{From: from}}
 	p.Limit = store.LimitMax
-	for {
-		page, err := g.svc.Reports().List(ctx, p)
-		if err != nil {
-			return false, err
-		}
-		for _, r := range page.Items {
-			if r.GeneratedBy == nil && r.PeriodFrom.Equal(from) {
-				return true, nil
+	found := false
+	err := g.svc.Store().InTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		for {
+			page, err := tx.Reports().List(ctx, p)
+			if err != nil {
+				return err
 			}
+			for _, r := range page.Items {
+				if r.GeneratedBy == nil && r.PeriodFrom.Equal(from) && r.GeneratedAt.In(g.opts.Location).Hour() >= DigestHour {
+					found = true
+					return nil
+				}
+			}
+			if page.NextCursor == "" {
+				return nil
+			}
+			p.Cursor = page.NextCursor
 		}
-		if page.NextCursor == "" {
-			return false, nil
-		}
-		p.Cursor = page.NextCursor
-	}
+	})
+	return found, err
 }
 
 // digestSummary is the few plain lines the digest's email carries.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/custos-dev/custos/backupmgmt"
 	"github.com/custos-dev/custos/store"
 )
 
@@ -26,7 +25,7 @@ func (b *builder) iso(ctx context.Context, doc *Document) error {
 		return err
 	}
 	doc.Controls = []Control{
-		backupControl(doc.Summary, doc.Compliance, doc.Verification),
+		backupControl(doc.Summary, doc.Compliance, doc.Verification, b.svc.SLATarget()),
 		loggingControl(doc.Audit),
 		readinessControl(doc.Verification),
 	}
@@ -73,7 +72,7 @@ func countOf(cs []Count, key string) int64 {
 	return 0
 }
 
-func backupControl(s *Summary, c *ComplianceSection, v *VerificationSection) Control {
+func backupControl(s *Summary, c *ComplianceSection, v *VerificationSection, target float64) Control {
 	ctl := Control{ID: "A.8.13", Name: "Information backup", Records: []string{
 		"Period summary", "Failed runs", "Missed runs", "Compliance by job and asset", "Restore tests",
 	}}
@@ -90,7 +89,6 @@ func backupControl(s *Summary, c *ComplianceSection, v *VerificationSection) Con
 		{"Non-compliant jobs", fmt.Sprint(nonCompliant)},
 		{"Restore tests passed in the period", fmt.Sprint(passedTests)},
 	}
-	target := backupmgmt.SLATargetDefault
 	judge(&ctl, []check{
 		{ok: s.RunsTotal > 0, reason: "no backup run was recorded in the period", fatal: true},
 		{ok: s.SuccessRate != nil && *s.SuccessRate >= target,

@@ -33,8 +33,8 @@ type Options struct {
 	// beyond Latin-1 such as Japanese. Defaults to none: PDFs then use a
 	// core font and show '?' for what it cannot.
 	FontPath string
-	// Location is the zone report periods and dates are shown in; it should
-	// be the service's backupmgmt.Config.Location. Defaults to UTC.
+	// Location is the zone report periods and dates are shown in, and the
+	// digest's 08:00. Defaults to the service's (backupmgmt.Config.Location).
 	Location *time.Location
 	// Title starts every report title. Defaults to TitleDefault.
 	Title string
@@ -66,7 +66,7 @@ func New(svc *backupmgmt.Service, opts *Options) (*Generator, error) {
 		o = *opts
 	}
 	if o.Location == nil {
-		o.Location = time.UTC
+		o.Location = svc.Location()
 	}
 	o.Title = cmp.Or(o.Title, TitleDefault)
 	o.MaxRows = cmp.Or(o.MaxRows, MaxRowsDefault)
@@ -105,13 +105,13 @@ type Request struct {
 func checkPeriod(fields map[string]string, from, to time.Time) {
 	switch {
 	case from.IsZero():
-		fields["from"] = "required"
+		fields["period_from"] = "required"
 	case to.IsZero():
-		fields["to"] = "required"
+		fields["period_to"] = "required"
 	case to.Before(from):
-		fields["to"] = "must not be before from"
+		fields["period_to"] = "must not be before period_from"
 	case to.Sub(from) > MaxPeriod:
-		fields["to"] = "the period is at most 366 days"
+		fields["period_to"] = "the period is at most 366 days"
 	}
 }
 
@@ -128,13 +128,17 @@ func fieldsErr(fields map[string]string) error {
 	return nil
 }
 
-// Generate builds, renders and stores a report. Bad requests, and content
+// Generate builds, renders and stores a report; with neither end of the
+// period given it covers DefaultPeriod. Bad requests, and content
 // over store.MaxReportBytes, are *store.ValidationError and store nothing.
 func (g *Generator) Generate(ctx context.Context, req Request) (*store.Report, error) {
 	fields := map[string]string{}
 	checkType(fields, req.Type)
 	if !req.Format.Valid() {
 		fields["format"] = "must be one of html, csv, json, pdf"
+	}
+	if req.From.IsZero() && req.To.IsZero() && req.Type.Valid() {
+		req.From, req.To = DefaultPeriod(req.Type, g.svc.Now(), g.opts.Location)
 	}
 	checkPeriod(fields, req.From, req.To)
 	if err := fieldsErr(fields); err != nil {

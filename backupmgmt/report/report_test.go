@@ -275,6 +275,14 @@ func TestGenerate(t *testing.T) {
 			require.True(t, got.PeriodTo.Equal(to))
 		})
 
+		t.Run("NoPeriodMeansTheDefault", func(t *testing.T) {
+			got, err := g.GenerateReport(f.ctx, store.ReportWeekly, store.FormatJSON, time.Time{}, time.Time{})
+			require.NoError(t, err)
+			wantFrom, wantTo := DefaultPeriod(store.ReportWeekly, f.svc.Now(), g.opts.Location)
+			require.True(t, got.PeriodFrom.Equal(wantFrom), "from %s, want %s", got.PeriodFrom, wantFrom)
+			require.True(t, got.PeriodTo.Equal(wantTo), "to %s, want %s", got.PeriodTo, wantTo)
+		})
+
 		t.Run("RejectsBadRequestsAndStoresNothing", func(t *testing.T) {
 			before, err := f.svc.Reports().List(f.ctx, store.ListReportsParams{})
 			require.NoError(t, err)
@@ -285,9 +293,9 @@ func TestGenerate(t *testing.T) {
 			}{
 				{"UnknownType", Request{Type: "yearly", Format: store.FormatHTML, From: from, To: to}, "type"},
 				{"UnknownFormat", Request{Type: store.ReportDaily, Format: "docx", From: from, To: to}, "format"},
-				{"NoFrom", Request{Type: store.ReportDaily, Format: store.FormatHTML, To: to}, "from"},
-				{"ToBeforeFrom", Request{Type: store.ReportDaily, Format: store.FormatHTML, From: to, To: from}, "to"},
-				{"LongerThan366Days", Request{Type: store.ReportDaily, Format: store.FormatHTML, From: from.AddDate(-1, 0, -2), To: from}, "to"},
+				{"NoFrom", Request{Type: store.ReportDaily, Format: store.FormatHTML, To: to}, "period_from"},
+				{"ToBeforeFrom", Request{Type: store.ReportDaily, Format: store.FormatHTML, From: to, To: from}, "period_to"},
+				{"LongerThan366Days", Request{Type: store.ReportDaily, Format: store.FormatHTML, From: from.AddDate(-1, 0, -2), To: from}, "period_to"},
 			} {
 				_, err := g.Generate(f.ctx, tc.req)
 				requireFields(t, err, tc.field)
@@ -331,6 +339,12 @@ func TestTickDigest(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, done, "before 08:00")
 		require.Empty(t, outbox())
+
+		// A daily report made from the command line before 08:00 is not
+		// the digest: the digest is still mailed.
+		_, err = g.Generate(f.ctx, Request{Type: store.ReportDaily, Format: store.FormatHTML,
+			From: time.Date(2026, 11, 2, 0, 0, 0, 0, tokyo), To: time.Date(2026, 11, 3, 0, 0, 0, 0, tokyo)})
+		require.NoError(t, err)
 
 		f.clock.Set(time.Date(2026, 11, 3, 8, 0, 0, 0, tokyo))
 		done, err = g.TickDigest(f.ctx)

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -43,6 +45,9 @@ const (
 	envMetrics        = "CUSTOS_METRICS"
 	envMetricsAddr    = "CUSTOS_METRICS_ADDR"
 	envMetricsJobHist = "CUSTOS_METRICS_JOB_HISTOGRAMS"
+	envTimezone       = "CUSTOS_TIMEZONE"
+	envReportFont     = "CUSTOS_REPORT_FONT"
+	envNotifyInterval = "CUSTOS_NOTIFY_INTERVAL"
 	// envMetricsToken, when set, is the bearer token /metrics asks for.
 	// Never a flag, for the reason given at envUserPassword.
 	envMetricsToken = "CUSTOS_METRICS_TOKEN"
@@ -70,6 +75,7 @@ Commands:
   user add                       add a user; prints its ID
   apikey create                  create an API key; prints the key once
   audit verify                   check the hash chain of the audit log
+  report generate                generate and store a report; writes it to a file or stdout
   help [command]                 show this help, or a command's flags
 
 Environment (a flag wins over its variable):
@@ -83,6 +89,10 @@ Environment (a flag wins over its variable):
   CUSTOS_TLS_CERT         TLS certificate file (PEM); serve HTTPS with CUSTOS_TLS_KEY
   CUSTOS_TLS_KEY          TLS private key file (PEM)
   CUSTOS_BEHIND_TLS       true when a TLS proxy sits in front: Secure cookies and HSTS
+  CUSTOS_TIMEZONE         the organisation's IANA time zone: calendar days, reports, the
+                          08:00 digest (default UTC)
+  CUSTOS_REPORT_FONT      TrueType font embedded in PDF reports, for Japanese and other
+                          text beyond Latin-1 (e.g. /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf)
   CUSTOS_ADMIN_PASSWORD   password of the admin user serve creates on first start
                           (default: a generated one, printed once on stdout)
   CUSTOS_USER_PASSWORD    password of 'user add' (default: one line read from stdin)
@@ -111,6 +121,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdAPIKey(ctx, rest, stdout, stderr, getenv)
 	case "audit":
 		return cmdAudit(ctx, rest, stdout, stderr, getenv)
+	case "report":
+		return cmdReport(ctx, rest, stdout, stderr, getenv)
 	case "help", "-h", "-help", "--help":
 		return cmdHelp(rest, stdout, stderr, getenv)
 	default:
@@ -137,6 +149,8 @@ func cmdHelp(args []string, stdout, stderr io.Writer, getenv getenvFunc) int {
 			fs, _ = apiKeyCreateFlags(getenv)
 		case "audit":
 			fs, _ = auditFlags(getenv)
+		case "report":
+			fs, _ = reportFlags(getenv)
 		}
 	}
 	if fs == nil {
@@ -201,6 +215,37 @@ func usageErr(fs *flag.FlagSet, format string, a ...any) int {
 func dbFlag(fs *flag.FlagSet, getenv getenvFunc) func() string {
 	db := fs.String("db", "", "database `DSN`: sqlite:PATH, postgres://… or mysql://… (env "+envDB+", default "+dbopen.DSNDefault+")")
 	return func() string { return cmp.Or(*db, getenv(envDB), dbopen.DSNDefault) }
+}
+
+// zoneFlag adds --timezone to fs and returns its resolver.
+func zoneFlag(fs *flag.FlagSet, getenv getenvFunc) func() (*time.Location, error) {
+	tz := fs.String("timezone", "", "the organisation's IANA time `zone`, e.g. Asia/Tokyo (env "+envTimezone+", default UTC)")
+	return func() (*time.Location, error) {
+		name := cmp.Or(*tz, getenv(envTimezone), "UTC")
+		loc, err := time.LoadLocation(name)
+		if err != nil || name == "Local" {
+			return nil, fmt.Errorf("--timezone (%s) %q: want an IANA zone such as Europe/Berlin or UTC", envTimezone, name)
+		}
+		return loc, nil
+	}
+}
+
+// fontFlag adds --report-font to fs and returns its resolver, which checks
+// that the file can be read.
+func fontFlag(fs *flag.FlagSet, getenv getenvFunc) func() (string, error) {
+	font := fs.String("report-font", "", "TrueType font `file` embedded in PDF reports, for text beyond Latin-1 (env "+envReportFont+")")
+	return func() (string, error) {
+		path := cmp.Or(*font, getenv(envReportFont))
+		if path == "" {
+			return "", nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return "", fmt.Errorf("--report-font (%s): %w", envReportFont, err)
+		}
+		_ = f.Close()
+		return path, nil
+	}
 }
 
 // secretScrubber returns a function that removes dsn's password from text.

@@ -13,8 +13,10 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +25,8 @@ import (
 
 	"github.com/custos-dev/custos/backupmgmt"
 	"github.com/custos-dev/custos/backupmgmt/httpapi"
+	"github.com/custos-dev/custos/backupmgmt/notify"
+	"github.com/custos-dev/custos/backupmgmt/report"
 	"github.com/custos-dev/custos/observe"
 	"github.com/custos-dev/custos/security"
 	"github.com/custos-dev/custos/store/bunstore"
@@ -77,6 +81,12 @@ type serveConfig struct {
 	// size histograms (about 2.4 KB of memory and two dozen series per job,
 	// for the first observe.MaxJobHistogramsDefault jobs).
 	MetricsJobHistograms bool
+	// Location is the organisation's time zone.
+	Location *time.Location
+	// ReportFont is the TrueType font PDF reports embed; "" for none.
+	ReportFont string
+	// NotifyInterval is how often the outbox is drained.
+	NotifyInterval time.Duration
 }
 
 // cacheTTLs are the --cache-*-ttl settings.
@@ -114,6 +124,9 @@ func serveFlags(getenv getenvFunc) (*flag.FlagSet, func() (serveConfig, error)) 
 	}
 	metricsOn := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics (env "+envMetrics+")")
 	jobHist := fs.Bool("metrics-job-histograms", true, "label the run duration and size histograms by job; false for very many jobs (env "+envMetricsJobHist+")")
+	notifyEvery := fs.String("notify-interval", "", "how often the notification outbox is sent (env "+envNotifyInterval+", default 10s)")
+	zone := zoneFlag(fs, getenv)
+	font := fontFlag(fs, getenv)
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this `address` host:port instead of --addr (env "+envMetricsAddr+"); "+envMetricsToken+" makes it ask for a bearer token")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: refserver serve [--addr ADDR] [--db DSN] [--log-level LEVEL] [--base-url URL]
@@ -121,6 +134,7 @@ func serveFlags(getenv getenvFunc) (*flag.FlagSet, func() (serveConfig, error)) 
                        [--tls-cert FILE --tls-key FILE] [--behind-tls]
                        [--rate-limits=false] [--cache=false] [--cache-*-ttl DURATION]
                        [--metrics=false] [--metrics-addr ADDR]
+                       [--timezone ZONE] [--report-font FILE]
 
 On first start, when the database has no user, serve creates the user admin
 with the password in `+envAdminPassword+`, or with a generated one it prints
@@ -206,6 +220,20 @@ Flags:
 			}
 		}
 		cfg.MetricsToken = getenv(envMetricsToken)
+		cfg.NotifyInterval = notifyIntervalDefault
+		if v := cmp.Or(*notifyEvery, getenv(envNotifyInterval)); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 100*time.Millisecond {
+				return cfg, fmt.Errorf("--notify-interval (%s) %q: want a duration of at least 100ms such as 10s", envNotifyInterval, v)
+			}
+			cfg.NotifyInterval = d
+		}
+		if cfg.Location, err = zone(); err != nil {
+			return cfg, err
+		}
+		if cfg.ReportFont, err = font(); err != nil {
+			return cfg, err
+		}
 		switch {
 		case cfg.TLSCert != "" && cfg.TLSKey == "":
 			return cfg, fmt.Errorf("--tls-cert (%s) needs --tls-key (%s)", envTLSCert, envTLSKey)
@@ -220,6 +248,22 @@ Flags:
 		}
 		return cfg, nil
 	}
+}
+
+// notifyIntervalDefault is how often the outbox is looked at: an alert's
+// message leaves within this much of the alert.
+const notifyIntervalDefault = 10 * time.Second
+
+// mailHostname names the server in SMTP's EHLO and in Message-IDs: the
+// host of the public URL when there is one.
+func mailHostname(baseURL string) string {
+	if u, err := url.Parse(baseURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return notify.HostnameDefault
 }
 
 // checkAddr accepts host:port with a numeric port; the host may be empty
@@ -329,7 +373,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, getenv getenv
 		log.Info("database schema is up to date")
 	}
 
-	bcfg := &backupmgmt.Config{Logger: log}
+	bcfg := &backupmgmt.Config{Logger: log, Location: cfg.Location}
 	if metrics != nil {
 		bcfg.Observer = metrics
 	}
@@ -340,7 +384,14 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, getenv getenv
 	if err := ensureAdmin(ctx, svc, getenv(envAdminPassword), stdout, log); err != nil {
 		return err
 	}
+	reports, err := report.New(svc, &report.Options{FontPath: cfg.ReportFont})
+	if err != nil {
+		return err
+	}
+	dispatcher := notify.New(svc, &notify.Config{Logger: log, BaseURL: cfg.BaseURL, Hostname: mailHostname(cfg.BaseURL)})
 	api, err := httpapi.New(svc, &httpapi.Config{
+		ChannelTester:  dispatcher,
+		Reports:        reports,
 		Logger:         log,
 		BaseURL:        cfg.BaseURL,
 		TrustedProxies: cfg.TrustedProxies,
@@ -389,7 +440,17 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, getenv getenv
 	background := make(chan struct{})
 	go func() {
 		defer close(background)
-		_ = svc.Run(bgCtx, backupmgmt.BackgroundIntervalDefault) // Run returns nil when bgCtx ends
+		// The time-driven work runs in the replica holding the background
+		// lock; the outbox is drained by every replica, each row claimed
+		// by one. Both return nil when bgCtx ends.
+		digest := func(ctx context.Context) error {
+			_, err := reports.TickDigest(ctx)
+			return err
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() { _ = dispatcher.Run(bgCtx, cfg.NotifyInterval) })
+		wg.Go(func() { _ = svc.Run(bgCtx, backupmgmt.BackgroundIntervalDefault, digest) })
+		wg.Wait()
 	}()
 	defer func() {
 		stopBackground()
