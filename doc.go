@@ -26,9 +26,9 @@
 //   - backupmgmt: the domain services and rules (jobs, executions,
 //     schedules, compliance, verification, media, alerts, SLA, audit, users
 //     and API keys). Sub-packages hold the larger parts: httpapi (REST and
-//     OpenAPI) and ingest (backup tools' report formats); notify (channels
-//     and the outbox dispatcher), report (renderers) and webui (HTML pages)
-//     are to come.
+//     OpenAPI), ingest (backup tools' report formats), notify (channels and
+//     the outbox dispatcher) and report (report data and renderers); webui
+//     (HTML pages) is to come.
 //   - cache: read-through caching decorators over the store interfaces.
 //   - observe: Prometheus collectors and instrumentation, slog helpers.
 //   - security: HTTP middleware and primitives (headers, rate limits, CSRF,
@@ -36,7 +36,7 @@
 //     the packages above.
 //   - examples: runnable examples of embedding the library.
 //   - cmd/refserver: the thin reference server (serve, migrate, user add,
-//     apikey create, audit verify).
+//     apikey create, audit verify, report generate).
 //
 // Dependencies point one way: store ← cache, observe ← backupmgmt ←
 // backupmgmt/* ← cmd/refserver; security stands alone. The library never
@@ -45,7 +45,8 @@
 //
 // Today the storage foundation (store, store/bunstore and its sub-packages,
 // store/storetest), the domain services of backupmgmt, the REST API
-// (backupmgmt/httpapi), the report parsers (backupmgmt/ingest), the cache,
-// observe, the security middleware and refserver exist; examples is a
-// placeholder.
+// (backupmgmt/httpapi), the report parsers (backupmgmt/ingest), the
+// notification dispatcher (backupmgmt/notify), the reports
+// (backupmgmt/report), the cache, observe, the security middleware and
+// refserver exist; examples is a placeholder.
 package custos
