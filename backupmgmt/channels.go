@@ -284,52 +284,79 @@ func RedactChannelSecrets(kind store.ChannelKind, settings json.RawMessage, text
 }
 
 // unmaskSettings puts the stored secrets back where next still shows them
-// masked, so a client can send back the settings it was shown. A URL is
-// kept only when next shows it exactly as the stored one is masked: a new
-// host with a masked path is a new URL, and fails validation.
-func unmaskSettings(kind store.ChannelKind, next, stored json.RawMessage) json.RawMessage {
+// masked, so a client can send back the settings it was shown. A secret is
+// kept only for the destination it was given for: a masked password with a
+// new SMTP host or port, or a masked HMAC key or header with a new URL, is
+// refused, so that a stored credential never goes somewhere new. A masked
+// URL is kept only when it is exactly the stored one masked.
+func unmaskSettings(kind store.ChannelKind, next, stored json.RawMessage) (json.RawMessage, error) {
 	if !bytes.Contains(next, []byte(Masked)) {
-		return next
+		return next, nil
 	}
 	nv, err := decodeChannelSettings(kind, next)
 	if err != nil {
-		return next // the caller reports the error
+		return next, nil // the caller reports the error
 	}
 	ov, err := decodeChannelSettings(kind, stored)
 	if err != nil {
-		return next
+		return next, nil
 	}
-	keep := func(dst *string, old string) {
-		if *dst == Masked {
+	bad := map[string]string{}
+	keepURL := func(field string, dst *string, old string) {
+		switch {
+		case old != "" && *dst == maskURL(old):
 			*dst = old
+		case strings.Contains(*dst, Masked):
+			bad[field] = "a masked URL keeps the stored one only unchanged: send the whole new URL"
 		}
 	}
-	keepURL := func(dst *string, old string) {
-		if old != "" && *dst == maskURL(old) {
+	keep := func(field string, dst *string, old string, sameDestination bool) {
+		switch {
+		case *dst != Masked:
+		case !sameDestination:
+			bad[field] = "enter it again: the destination changed"
+		default:
 			*dst = old
 		}
 	}
 	switch n := nv.(type) {
 	case *EmailSettings:
-		keep(&n.Password, ov.(*EmailSettings).Password)
+		o := ov.(*EmailSettings)
+		same := strings.EqualFold(n.Host, o.Host) && n.effectivePort() == o.effectivePort() && n.Username == o.Username
+		keep("settings.password", &n.Password, o.Password, same)
 	case *SlackSettings:
-		keepURL(&n.WebhookURL, ov.(*SlackSettings).WebhookURL)
+		keepURL("settings.webhook_url", &n.WebhookURL, ov.(*SlackSettings).WebhookURL)
 	case *TeamsSettings:
-		keepURL(&n.WebhookURL, ov.(*TeamsSettings).WebhookURL)
+		keepURL("settings.webhook_url", &n.WebhookURL, ov.(*TeamsSettings).WebhookURL)
 	case *WebhookSettings:
 		o := ov.(*WebhookSettings)
-		keepURL(&n.URL, o.URL)
-		keep(&n.Secret, o.Secret)
+		keepURL("settings.url", &n.URL, o.URL)
+		same := n.URL == o.URL
+		keep("settings.secret", &n.Secret, o.Secret, same)
 		for k, v := range n.Headers {
-			keep(&v, o.Headers[k])
+			keep("settings.headers."+k, &v, o.Headers[k], same && o.Headers[k] != "")
 			n.Headers[k] = v
 		}
 	}
+	if len(bad) > 0 {
+		return nil, &store.ValidationError{Fields: bad}
+	}
 	out, err := json.Marshal(nv)
 	if err != nil {
-		return next
+		return next, nil
 	}
-	return out
+	return out, nil
+}
+
+// effectivePort is the port the settings connect to, defaults applied.
+func (s *EmailSettings) effectivePort() int {
+	switch {
+	case s.Port != 0:
+		return s.Port
+	case s.TLS == EmailImplicit:
+		return 465
+	}
+	return 587
 }
 
 // ChannelParams are the fields of a new channel.
@@ -461,7 +488,11 @@ func (cs *Channels) Update(ctx context.Context, id string, u ChannelUpdate) (*st
 		}
 		if u.Settings != nil {
 			old := c.Settings
-			if err := channelsCheck(c, unmaskSettings(c.Kind, u.Settings, c.Settings)); err != nil {
+			settings, err := unmaskSettings(c.Kind, u.Settings, c.Settings)
+			if err != nil {
+				return err
+			}
+			if err := channelsCheck(c, settings); err != nil {
 				return err
 			}
 			if !bytes.Equal(old, c.Settings) {

@@ -3,6 +3,7 @@ package backupmgmt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/custos-dev/custos/store"
@@ -103,6 +104,9 @@ func (s *Service) commitGroup(batch []*groupItem) {
 		clear(results)
 		clear(errs)
 		memo := txCtx.Value(txMemoKey{})
+		if err := prefetchGroupJobs(txCtx, tx, batch); err != nil {
+			return err
+		}
 		for i, it := range batch {
 			ctx := context.WithValue(context.WithoutCancel(it.ctx), txMemoKey{}, memo)
 			mark := afterCommitMark(ctx)
@@ -115,6 +119,11 @@ func (s *Service) commitGroup(batch []*groupItem) {
 				continue
 			}
 			afterCommitUndo(ctx, mark)
+			// The savepoint undid what the run wrote: its job is read
+			// again by the next run that needs it.
+			if m, _ := memo.(*txMemo); m != nil {
+				delete(m.groupJobs, it.p.JobID)
+			}
 			if !inputError(err) {
 				return err
 			}
@@ -133,6 +142,46 @@ func (s *Service) commitGroup(batch []*groupItem) {
 	for i, it := range batch {
 		it.res, it.err = results[i], errs[i]
 	}
+}
+
+// prefetchGroupJobs reads and locks the jobs the runs of batch name by ID
+// with one statement, where the store can, into the memo of ctx. Runs that
+// name a job nobody has, or by name, read it themselves.
+func prefetchGroupJobs(ctx context.Context, tx store.Repos, batch []*groupItem) error {
+	memo, _ := ctx.Value(txMemoKey{}).(*txMemo)
+	locker, ok := tx.Jobs().(store.JobLocker)
+	if memo == nil || !ok {
+		return nil
+	}
+	ids := make([]string, 0, len(batch))
+	seen := make(map[string]bool, len(batch))
+	for _, it := range batch {
+		if id := it.p.JobID; id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) < 2 {
+		return nil
+	}
+	jobs, err := locker.GetManyForUpdate(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("backupmgmt: read the group's jobs: %w", err)
+	}
+	memo.groupJobs = make(map[string]*store.Job, len(jobs))
+	for i := range jobs {
+		memo.groupJobs[jobs[i].ID] = &jobs[i]
+	}
+	return nil
+}
+
+// groupJob returns the job of id that the group commit of ctx read, if
+// any.
+func groupJob(ctx context.Context, id string) *store.Job {
+	if memo, _ := ctx.Value(txMemoKey{}).(*txMemo); memo != nil {
+		return memo.groupJobs[id]
+	}
+	return nil
 }
 
 // recordAlone records a prepared run in a transaction of its own.

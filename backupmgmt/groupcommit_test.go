@@ -160,3 +160,58 @@ func TestGroupCommitOff(t *testing.T) {
 	require.EqualValues(t, 20, gs.txs.Load(), "IngestGroupMax 1: a transaction per run")
 	require.Zero(t, svc.queued())
 }
+
+// TestGroupCommitCarriesJobState queues several runs of one job into one
+// group: each run sees what the runs before it did to the job, and a run
+// refused on input leaves the job as the others made it.
+func TestGroupCommitCarriesJobState(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+		b := setup(t, kind, nil)
+		gs := &gatedStore{Store: b.store, gate: make(chan struct{})}
+		svc, err := New(gs, &Config{Now: b.clock.Now})
+		require.NoError(t, err)
+		ctx := t.Context()
+		job := b.jobFixture(t, "flaky", nil)
+		other := b.jobFixture(t, "other", nil)
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		record := func(i int, p RecordParams) {
+			defer wg.Done()
+			_, errs[i] = svc.Executions().Record(ctx, p)
+		}
+		wg.Add(1)
+		go record(0, b.ingestRun(other, "hold", store.ExecutionSuccess, time.Hour, time.Minute))
+		require.Eventually(t, func() bool { return gs.txs.Load() == 1 }, 10*time.Second, time.Millisecond)
+		for i := 1; i < len(errs); i++ {
+			p := b.ingestRun(job, fmt.Sprintf("f-%d", i), store.ExecutionFailed, time.Duration(10-i)*time.Minute, time.Second)
+			if i == 4 {
+				bad := "no-such-copy"
+				p.CopyID = &bad
+			}
+			wg.Add(1)
+			go record(i, p)
+			// One at a time, so the queue holds them in order.
+			require.Eventually(t, func() bool { return svc.queued() == i }, 10*time.Second, time.Millisecond)
+		}
+		close(gs.gate)
+		wg.Wait()
+		require.EqualValues(t, 2, gs.txs.Load(), "the runs shared one transaction")
+		for i, err := range errs {
+			if i == 4 {
+				require.Error(t, err)
+				continue
+			}
+			require.NoError(t, err, "run %d", i)
+		}
+		got, err := b.store.Jobs().Get(ctx, job.ID)
+		require.NoError(t, err)
+		require.Equal(t, 6, got.ConsecutiveFailures, "six failures counted, one after another")
+		require.Equal(t, store.JobStateFailed, got.State)
+		require.Len(t, b.ingestRuns(t, job.ID), 6)
+		a := b.ingestAlert(t, store.AlertBackupFailed, job.ID)
+		require.NotNil(t, a)
+		require.Equal(t, store.SeverityCritical, a.Severity, "escalated after 3 consecutive failures within the group")
+		require.Equal(t, 6, a.Occurrences)
+	})
+}

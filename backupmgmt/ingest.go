@@ -329,7 +329,9 @@ func (s *Service) ingestJob(ctx context.Context, tx store.Repos, p RecordParams,
 		err   error
 		field = "job_id"
 	)
-	if rr, ok := tx.(store.RunRecorder); ok && p.JobID != "" {
+	if j := groupJob(ctx, p.JobID); j != nil && p.JobID != "" {
+		job = j
+	} else if rr, ok := tx.(store.RunRecorder); ok && p.JobID != "" {
 		job, err = rr.GetJobForRun(ctx, p.JobID)
 	} else if p.JobID != "" {
 		job, err = tx.Jobs().Get(ctx, p.JobID)

@@ -300,6 +300,10 @@ type txMemo struct {
 	// after the commit); a savepoint rolled back undoes them as it undoes
 	// afterCommit.
 	notes []any
+	// groupJobs are the jobs a group commit read for its runs in one
+	// statement, locked; each run's effects update the job in place, so
+	// the next run of the same job sees them.
+	groupJobs map[string]*store.Job
 }
 
 type txMemoKey struct{}

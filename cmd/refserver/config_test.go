@@ -111,6 +111,7 @@ func TestServeConfigFlagsWinOverEnvironment(t *testing.T) {
 			}
 			tt.want.MetricsJobHistograms = tt.want.MetricsJobHistograms || tt.name != "PerJobHistogramsOff"
 			tt.want.RateLimits = !tt.noLimits
+			tt.want.Location, tt.want.NotifyInterval = time.UTC, notifyIntervalDefault
 			got, err := resolveServe(t, tt.env, tt.args...)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
@@ -176,6 +177,11 @@ func TestServeConfigRejectsEveryBadValueNamingTheFlag(t *testing.T) {
 		{"CacheTTLZero", nil, []string{"--cache-compliance-ttl", "0s"}, "--cache-compliance-ttl (CUSTOS_CACHE_COMPLIANCE_TTL)"},
 		{"MetricsAddrWithoutPort", nil, []string{"--metrics-addr", "localhost"}, `--metrics-addr (CUSTOS_METRICS_ADDR) "localhost": want host:port`},
 		{"MetricsAddrWithMetricsOff", nil, []string{"--metrics=false", "--metrics-addr", "127.0.0.1:9100"}, "--metrics-addr (CUSTOS_METRICS_ADDR) needs --metrics"},
+		{"TimezoneUnknown", map[string]string{envTimezone: "Europe/Atlantis"}, nil, `--timezone (CUSTOS_TIMEZONE) "Europe/Atlantis": want an IANA zone`},
+		{"TimezoneLocal", nil, []string{"--timezone", "Local"}, `--timezone (CUSTOS_TIMEZONE) "Local"`},
+		{"ReportFontMissing", nil, []string{"--report-font", filepath.Join(dir, "missing.ttf")}, "--report-font (CUSTOS_REPORT_FONT)"},
+		{"NotifyIntervalWithoutUnit", nil, []string{"--notify-interval", "10"}, `--notify-interval (CUSTOS_NOTIFY_INTERVAL) "10"`},
+		{"NotifyIntervalTooShort", map[string]string{envNotifyInterval: "1ms"}, nil, "--notify-interval (CUSTOS_NOTIFY_INTERVAL)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,4 +221,15 @@ func TestServeConfigLoadsTheTLSCertificate(t *testing.T) {
 			require.True(t, got.secure(), "serving TLS means Secure cookies and HSTS")
 		})
 	}
+}
+
+func TestServeConfigZoneFontAndNotifyInterval(t *testing.T) {
+	t.Parallel()
+	font := filepath.Join(t.TempDir(), "font.ttf")
+	require.NoError(t, os.WriteFile(font, []byte("ttf"), 0o600))
+	got, err := resolveServe(t, map[string]string{envTimezone: "Asia/Tokyo", envNotifyInterval: "3s", envReportFont: font}, "--notify-interval", "250ms")
+	require.NoError(t, err)
+	require.Equal(t, "Asia/Tokyo", got.Location.String())
+	require.Equal(t, 250*time.Millisecond, got.NotifyInterval, "the flag wins")
+	require.Equal(t, font, got.ReportFont)
 }

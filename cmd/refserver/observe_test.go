@@ -154,6 +154,8 @@ func TestMetricsFollowTheDomain(t *testing.T) {
 	for range 2 {
 		code, _, raw = c.call("GET", "/api/v1/jobs?limit=50", "", nil)
 		require.Equal(t, http.StatusOK, code, raw)
+		code, _, raw = c.call("GET", "/api/v1/jobs/"+jobID, "", nil)
+		require.Equal(t, http.StatusOK, code, raw)
 		code, _, raw = c.call("GET", "/api/v1/dashboard/summary", "", nil)
 		require.Equal(t, http.StatusOK, code, raw)
 	}
@@ -176,7 +178,7 @@ func TestMetricsFollowTheDomain(t *testing.T) {
 		return series[`custos_backup_job_up{job="nightly"}`] == 0
 	}, 15*time.Second, 200*time.Millisecond, "the job's up gauge drops after a failure")
 	require.Positive(t, series[`custos_http_requests_total{code="201",method="POST",route="/api/v1/executions"}`])
-	require.Positive(t, series[`custos_cache_hits_total{cache="jobs"}`], "the second job list came from the cache")
+	require.Positive(t, series[`custos_cache_hits_total{cache="jobs"}`], "the second read of the job came from the cache")
 
 	var missing []string
 	for _, m := range shippedMetrics(t) {
