@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -70,6 +71,18 @@ func (a *API) listNotifications(w http.ResponseWriter, r *http.Request) error {
 		for i := range all.Items {
 			channels[all.Items[i].ID] = &all.Items[i]
 		}
+		// Beyond the first page of channels, each one the rows name is
+		// read once.
+		for _, n := range page.Items {
+			if _, ok := channels[n.ChannelID]; ok || n.LastError == "" || all.NextCursor == "" {
+				continue
+			}
+			c, err := a.svc.Channels().Get(r.Context(), n.ChannelID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			channels[n.ChannelID] = c // nil for a channel gone meanwhile
+		}
 	}
 	writeJSON(w, http.StatusOK, listOf(page, func(n *store.Notification) Notification {
 		v := Notification{
@@ -78,7 +91,7 @@ func (a *API) listNotifications(w http.ResponseWriter, r *http.Request) error {
 			SentAt: utcPtr(n.SentAt), CreatedAt: utc(n.CreatedAt),
 		}
 		if n.LastError != "" {
-			if c, ok := channels[n.ChannelID]; ok {
+			if c := channels[n.ChannelID]; c != nil {
 				v.LastError = backupmgmt.RedactChannelSecrets(c.Kind, c.Settings, n.LastError)
 			} else {
 				v.LastError = "[redacted]"

@@ -132,6 +132,9 @@ func (a *API) reportRoutes() []*route {
 				if err != nil {
 					return err
 				}
+				if !mayReadReport(r, rep.Type) {
+					return errAuditReport
+				}
 				writeJSON(w, http.StatusOK, a.reportView(r)(rep))
 				return nil
 			},
@@ -151,6 +154,18 @@ func (a *API) reportRoutes() []*route {
 	}
 }
 
+// The audit report and the ISO pack are made of the audit log (actors,
+// actions, addresses, denied requests): generating or reading them needs
+// the permission to read the audit log itself.
+var errAuditReport = errorf(http.StatusForbidden, "forbidden", "audit and iso27001 reports are made of the audit log: they need the audit.read permission")
+
+func mayReadReport(r *http.Request, t store.ReportType) bool {
+	if t != store.ReportAudit && t != store.ReportISO27001 {
+		return true
+	}
+	return caller(r).Can(backupmgmt.PermAuditRead)
+}
+
 func (a *API) listReports(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r)
 	p := store.ListReportsParams{
@@ -168,6 +183,15 @@ func (a *API) listReports(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Reports made of the audit log are left out for callers who may not
+	// read it; a page may then be shorter than asked, its cursor unchanged.
+	kept := page.Items[:0]
+	for _, rep := range page.Items {
+		if mayReadReport(r, rep.Type) {
+			kept = append(kept, rep)
+		}
+	}
+	page.Items = kept
 	writeJSON(w, http.StatusOK, listOf(page, a.reportView(r)))
 	return nil
 }
@@ -195,6 +219,9 @@ func (a *API) generateReport(w http.ResponseWriter, r *http.Request) error {
 	if err := p.err(); err != nil {
 		return err
 	}
+	if !mayReadReport(r, in.Type) {
+		return errAuditReport
+	}
 	rep, err := a.cfg.Reports.GenerateReport(r.Context(), in.Type, in.Format, from, to)
 	if err != nil {
 		return err
@@ -207,6 +234,9 @@ func (a *API) downloadReport(w http.ResponseWriter, r *http.Request) error {
 	rep, err := a.svc.Reports().Content(r.Context(), pathID(r, "id"))
 	if err != nil {
 		return err
+	}
+	if !mayReadReport(r, rep.Type) {
+		return errAuditReport
 	}
 	m, ok := reportMedia[rep.Format]
 	if !ok {

@@ -185,6 +185,31 @@ func TestReportsAPI(t *testing.T) {
 			}
 		})
 
+		t.Run("AuditReportsNeedAuditRead", func(t *testing.T) {
+			var audit Report
+			opsOK(t, b.do(t, ac, "POST", "/api/v1/reports", map[string]any{"type": "iso27001", "format": "json"}), http.StatusCreated, &audit)
+			op := opsAs(t, b, "oscar", store.RoleOperator)
+			for _, typ := range []string{"audit", "iso27001"} {
+				res := b.do(t, op, "POST", "/api/v1/reports", map[string]any{"type": typ, "format": "json"})
+				require.Equal(t, http.StatusForbidden, res.Code, "%s: %s", typ, res.Body)
+				require.Contains(t, res.errBody(t).Message, "audit.read")
+			}
+			for _, path := range []string{"/api/v1/reports/" + audit.ID, "/api/v1/reports/" + audit.ID + "/download"} {
+				require.Equal(t, http.StatusForbidden, b.do(t, op, "GET", path, nil).Code, path)
+				require.Equal(t, http.StatusOK, b.do(t, ac, "GET", path, nil).Code, path)
+			}
+			var mine, theirs List[Report]
+			opsOK(t, b.do(t, op, "GET", "/api/v1/reports?limit=200", nil), http.StatusOK, &mine)
+			opsOK(t, b.do(t, ac, "GET", "/api/v1/reports?limit=200", nil), http.StatusOK, &theirs)
+			require.Less(t, len(mine.Items), len(theirs.Items))
+			for _, r := range mine.Items {
+				require.NotContains(t, []store.ReportType{store.ReportAudit, store.ReportISO27001}, r.Type)
+			}
+			// An operator still makes the other reports.
+			res := b.do(t, op, "POST", "/api/v1/reports", map[string]any{"type": "compliance", "format": "csv"})
+			require.Equal(t, http.StatusCreated, res.Code, "%s", res.Body)
+		})
+
 		t.Run("ViewerReadsButCannotGenerate", func(t *testing.T) {
 			vc := opsAs(t, b, "viewer", store.RoleViewer)
 			res := b.do(t, vc, "POST", "/api/v1/reports", map[string]any{"type": "daily", "format": "csv"})
