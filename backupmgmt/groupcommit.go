@@ -149,8 +149,13 @@ func (s *Service) commitGroup(batch []*groupItem) {
 // name a job nobody has, or by name, read it themselves.
 func prefetchGroupJobs(ctx context.Context, tx store.Repos, batch []*groupItem) error {
 	memo, _ := ctx.Value(txMemoKey{}).(*txMemo)
-	locker, ok := tx.Jobs().(store.JobLocker)
-	if memo == nil || !ok {
+	var read func(ctx context.Context, ids []string) ([]store.Job, error)
+	if rr, ok := tx.(store.RunRecorder); ok {
+		read = rr.GetJobsForRun
+	} else if l, ok := tx.Jobs().(store.JobLocker); ok {
+		read = l.GetManyForUpdate
+	}
+	if memo == nil || read == nil {
 		return nil
 	}
 	ids := make([]string, 0, len(batch))
@@ -164,7 +169,7 @@ func prefetchGroupJobs(ctx context.Context, tx store.Repos, batch []*groupItem) 
 	if len(ids) < 2 {
 		return nil
 	}
-	jobs, err := locker.GetManyForUpdate(ctx, ids)
+	jobs, err := read(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("backupmgmt: read the group's jobs: %w", err)
 	}

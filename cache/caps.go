@@ -78,6 +78,10 @@ func (m runRecorder) GetJobForRun(ctx context.Context, id string) (*store.Job, e
 	return m.w.under.(store.RunRecorder).GetJobForRun(ctx, id)
 }
 
+func (m runRecorder) GetJobsForRun(ctx context.Context, ids []string) ([]store.Job, error) {
+	return m.w.under.(store.RunRecorder).GetJobsForRun(ctx, ids)
+}
+
 func (m runRecorder) GetCopyForRun(ctx context.Context, id string) (*store.Copy, error) {
 	return m.w.under.(store.RunRecorder).GetCopyForRun(ctx, id)
 }

@@ -50,6 +50,10 @@ type SuccessSampler interface {
 type RunRecorder interface {
 	// GetJobForRun is JobStore.Get: inside a transaction it locks the row.
 	GetJobForRun(ctx context.Context, id string) (*Job, error)
+	// GetJobsForRun is JobLocker.GetManyForUpdate: the jobs with the given
+	// IDs, ordered by ID, IDs that match none left out; inside a
+	// transaction it locks them.
+	GetJobsForRun(ctx context.Context, ids []string) ([]Job, error)
 	// GetCopyForRun is CopyStore.Get: inside a transaction it locks the row.
 	GetCopyForRun(ctx context.Context, id string) (*Copy, error)
 	// InsertRun is ExecutionStore.Insert.

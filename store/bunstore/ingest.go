@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -122,6 +123,14 @@ func (c *conn) jobGetSQL() string {
 	return "SELECT " + jobColumnsSQL + " FROM jobs WHERE id = ?" + c.lockSuffix()
 }
 
+// jobsForRunChunk is how many IDs one prepared GetJobsForRun statement
+// takes; shorter lists are padded with "", which names no job.
+const jobsForRunChunk = 16
+
+func (c *conn) jobGetManySQL() string {
+	return "SELECT " + jobColumnsSQL + " FROM jobs WHERE id IN (" + strings.Repeat("?, ", jobsForRunChunk-1) + "?) ORDER BY id" + c.lockSuffix()
+}
+
 func (c *conn) copyGetSQL() string {
 	return "SELECT " + copyColumnsSQL + " FROM copies WHERE id = ?" + c.lockSuffix()
 }
@@ -136,6 +145,33 @@ func (c *conn) executionInsertSQL() string {
 	return q
 }
 
+// jobRunRow scans a row of jobColumnsSQL without bun's reflection.
+type jobRunRow struct {
+	r                          jobRow
+	asset, owner               sql.NullString
+	created, updated           time.Time
+	nextDue, lastRun, lastSucc time.Time
+	nextD, runD, sucD          *timeDest
+}
+
+func (x *jobRunRow) dest() []any {
+	x.nextD, x.runD, x.sucD = scanTime(&x.nextDue), scanTime(&x.lastRun), scanTime(&x.lastSucc)
+	r := &x.r
+	return []any{&r.ID, &r.Name, &r.NameKey, &r.Description, &x.asset, &r.JobType, &r.Tool, &r.TargetServer, &r.TargetPath,
+		&r.ScheduleKind, &r.ScheduleCron, &r.ScheduleIntervalSeconds, &r.ScheduleTimezone, &r.GraceSeconds,
+		&r.MaxRuntimeSeconds, &r.RetentionDays, &r.RPOTargetSeconds, &r.RTOTargetSeconds, &x.owner, &r.Tags,
+		&r.Active, &r.Paused, &r.PingToken, &r.State, x.nextD, x.runD, x.sucD, &r.LastResult,
+		&r.ConsecutiveFailures, scanTime(&x.created), scanTime(&x.updated)}
+}
+
+func (x *jobRunRow) job() store.Job {
+	r := &x.r
+	r.AssetID, r.OwnerID = x.asset.String, x.owner.String
+	r.NextDueAt, r.LastRunAt, r.LastSuccessAt = x.nextD.ptr(), x.runD.ptr(), x.sucD.ptr()
+	r.CreatedAt, r.UpdatedAt = x.created, x.updated
+	return r.toStore()
+}
+
 // GetJobForRun implements store.RunRecorder.
 func (c *conn) GetJobForRun(ctx context.Context, id string) (*store.Job, error) {
 	q := c.jobGetSQL()
@@ -147,28 +183,46 @@ func (c *conn) GetJobForRun(ctx context.Context, id string) (*store.Job, error) 
 		_ = st.Close()
 		return nil, store.ErrNotFound
 	}
-	var (
-		r                 jobRow
-		asset, owner      sql.NullString
-		created, updated  time.Time
-		nextDue, lastRun  time.Time
-		lastSuccess       time.Time
-		nextD, runD, sucD = scanTime(&nextDue), scanTime(&lastRun), scanTime(&lastSuccess)
-	)
-	err := c.queryPrepared(ctx, st, q, []any{id},
-		&r.ID, &r.Name, &r.NameKey, &r.Description, &asset, &r.JobType, &r.Tool, &r.TargetServer, &r.TargetPath,
-		&r.ScheduleKind, &r.ScheduleCron, &r.ScheduleIntervalSeconds, &r.ScheduleTimezone, &r.GraceSeconds,
-		&r.MaxRuntimeSeconds, &r.RetentionDays, &r.RPOTargetSeconds, &r.RTOTargetSeconds, &owner, &r.Tags,
-		&r.Active, &r.Paused, &r.PingToken, &r.State, nextD, runD, sucD, &r.LastResult,
-		&r.ConsecutiveFailures, scanTime(&created), scanTime(&updated))
-	if err != nil {
+	var row jobRunRow
+	if err := c.queryPrepared(ctx, st, q, []any{id}, row.dest()...); err != nil {
 		return nil, mapErr(err)
 	}
-	r.AssetID, r.OwnerID = asset.String, owner.String
-	r.NextDueAt, r.LastRunAt, r.LastSuccessAt = nextD.ptr(), runD.ptr(), sucD.ptr()
-	r.CreatedAt, r.UpdatedAt = created, updated
-	j := r.toStore()
+	j := row.job()
 	return &j, nil
+}
+
+// GetJobsForRun implements store.RunRecorder: one prepared statement of
+// jobsForRunChunk IDs, run once per chunk.
+func (c *conn) GetJobsForRun(ctx context.Context, ids []string) ([]store.Job, error) {
+	q := c.jobGetManySQL()
+	st := c.preparedTx(ctx, q)
+	if st == nil {
+		return jobRepo{c}.GetManyForUpdate(ctx, ids)
+	}
+	defer func() { _ = st.Close() }()
+	ids = sendableKeys(ids)
+	out := make([]store.Job, 0, len(ids))
+	args := make([]any, jobsForRunChunk)
+	for chunk := range slices.Chunk(ids, jobsForRunChunk) {
+		for i := range args {
+			args[i] = ""
+			if i < len(chunk) {
+				args[i] = chunk[i]
+			}
+		}
+		err := c.queryRowsPrepared(ctx, st, q, args, func(scan func(dest ...any) error) error {
+			var row jobRunRow
+			if err := scan(row.dest()...); err != nil {
+				return err
+			}
+			out = append(out, row.job())
+			return nil
+		})
+		if err != nil {
+			return nil, mapErr(err)
+		}
+	}
+	return out, nil
 }
 
 // GetCopyForRun implements store.RunRecorder.

@@ -45,6 +45,7 @@ const preparedRetry = 10 * time.Second
 func (c *conn) hotStatements() []string {
 	return []string{
 		c.jobGetSQL(),
+		c.jobGetManySQL(),
 		c.copyGetSQL(),
 		c.executionInsertSQL(),
 		jobRunUpdateSQL,
@@ -151,6 +152,23 @@ func (c *conn) queryPrepared(ctx context.Context, st *sql.Stmt, q string, args [
 	defer func() { _ = st.Close() }()
 	ctx, ev := c.beforeQuery(ctx, q, args)
 	err := st.QueryRowContext(ctx, args...).Scan(dest...)
+	c.afterQuery(ctx, ev, nil, err)
+	return err
+}
+
+// queryRowsPrepared runs the prepared statement st of text q with args and
+// calls each with every row's Scan; st stays open for the caller.
+func (c *conn) queryRowsPrepared(ctx context.Context, st *sql.Stmt, q string, args []any, each func(scan func(dest ...any) error) error) error {
+	ctx, ev := c.beforeQuery(ctx, q, args)
+	rows, err := st.QueryContext(ctx, args...)
+	if err == nil {
+		for rows.Next() {
+			if err = each(rows.Scan); err != nil {
+				break
+			}
+		}
+		err = errors.Join(err, rows.Err(), rows.Close())
+	}
 	c.afterQuery(ctx, ev, nil, err)
 	return err
 }

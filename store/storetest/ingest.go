@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +113,10 @@ func testIngest(t *testing.T, newStore NewStoreFunc) {
 			c.ImmutableUntil, c.LastWrittenAt, c.LastSizeBytes = &at, &at, 42
 			c.MediaType, c.MediaID = store.MediaTape, &media.ID
 		})
+		var more []string
+		for range 20 {
+			more = append(more, b.job(t).ID)
+		}
 		inTx := func(fn func(ctx context.Context, tx store.Repos, rr store.RunRecorder)) {
 			t.Helper()
 			require.NoError(t, b.s.InTx(b.ctx, func(ctx context.Context, tx store.Repos) error {
@@ -137,6 +143,21 @@ func testIngest(t *testing.T, newStore NewStoreFunc) {
 				require.NoError(t, err)
 				require.Equal(t, want, got)
 			}
+			// Many at once, in chunks: more IDs than one statement takes,
+			// with repeats and IDs that name nothing.
+			ids := append([]string{full.ID, "no-such-id", "", bare.ID, "nul\x00", full.ID}, more...)
+			many, err := rr.GetJobsForRun(ctx, ids)
+			require.NoError(t, err)
+			require.Len(t, many, 22)
+			require.True(t, slices.IsSortedFunc(many, func(a, b store.Job) int { return strings.Compare(a.ID, b.ID) }), "ordered by ID")
+			for i := range many {
+				want, err := tx.Jobs().Get(ctx, many[i].ID)
+				require.NoError(t, err)
+				require.Equal(t, *want, many[i])
+			}
+			none, err := rr.GetJobsForRun(ctx, []string{"no-such-id"})
+			require.NoError(t, err)
+			require.Empty(t, none)
 			for _, id := range []string{"", "no-such-id", "nul\x00"} {
 				_, err := rr.GetJobForRun(ctx, id)
 				require.ErrorIs(t, err, store.ErrNotFound)
