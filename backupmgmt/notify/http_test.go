@@ -215,6 +215,9 @@ func TestVerifySignature(t *testing.T) {
 		{"RejectsATamperedBody", ts, good, []byte(`{"id":"n2"}`), now, 0, ErrBadSignature},
 		{"RejectsAnotherTimestampsSignature", strconv.FormatInt(now.Unix()+1, 10), good, body, now, 0, ErrBadSignature},
 		{"RejectsAMissingSignature", ts, "", body, now, 0, ErrBadSignature},
+		{"IgnoresSpacesAroundTheTimestamp", " " + ts + "\t", good, body, now, 0, nil},
+		{"RejectsASignatureOverThePaddedTimestamp", " " + ts, Sign(secret, " "+ts, body), body, now, 0, ErrBadSignature},
+		{"IgnoresSpacesAroundTheSignature", ts, " " + good + " ", body, now, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
