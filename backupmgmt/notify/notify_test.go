@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -480,4 +482,40 @@ func TestShutdownDuringASend(t *testing.T) {
 	hook.setOnRequest(nil)
 	require.Equal(t, Result{Claimed: 1, Sent: 1}, b.runOnce(t))
 	require.Equal(t, 1, b.row(t, id).Attempts)
+}
+
+// TestShutdownDuringAnSMTPSend refunds the attempt of an SMTP conversation
+// cut short by shutdown, though it fails as a closed connection.
+func TestShutdownDuringAnSMTPSend(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	b := setup(t, dbopen.SQLite, nil)
+	// A relay that accepts and never greets.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		cancel()
+		_, _ = io.Copy(io.Discard, c) // until the client hangs up
+		_ = c.Close()
+	})
+	ch := b.channel(t, store.ChannelEmail, "mail", map[string]any{
+		"host": "127.0.0.1", "port": ln.Addr().(*net.TCPAddr).Port, "tls": backupmgmt.EmailNoTLS,
+		"from": "custos@example.com", "to": []string{"ops@example.com"},
+	})
+	id := b.queue(t, ch, 1)[0]
+
+	res, err := b.d.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, Result{Claimed: 1}, res, "neither sent nor failed")
+	n := b.row(t, id)
+	require.Equal(t, store.NotificationPending, n.State)
+	require.Zero(t, n.Attempts, "the cut-short attempt is refunded")
+	require.Empty(t, n.LastError)
 }
