@@ -42,7 +42,9 @@ type Config struct {
 	Now func() time.Time
 	// Lease is how long a claimed row is kept from other dispatchers; a
 	// dispatcher that dies while sending leaves its rows to be sent again
-	// after it. Defaults to LeaseDefault.
+	// after it. Every send ends a fifth of the lease before the lease
+	// does; rows of a batch reached later are released for the next
+	// claim. Defaults to LeaseDefault.
 	Lease time.Duration
 	// Batch is how many rows one claim takes. Defaults to BatchDefault.
 	Batch int

@@ -390,6 +390,17 @@ func TestShutdown(t *testing.T) {
 	require.Len(t, hook.requests(), 3)
 }
 
+// requireReleased asserts that row id is back in the queue unsent: due at
+// once, its attempt refunded, no error recorded.
+func (b *testBundle) requireReleased(t *testing.T, id string) {
+	t.Helper()
+	n := b.row(t, id)
+	require.Equal(t, store.NotificationPending, n.State, "released unsent")
+	require.Zero(t, n.Attempts, "a released row is not charged an attempt")
+	require.Equal(t, b.svc.Now(), n.NextAttemptAt, "a released row is due at once")
+	require.Empty(t, n.LastError)
+}
+
 // TestLeaseOverrun claims a batch whose later rows would be sent after
 // their lease: they are released for the next claim instead, so no row
 // reaches the receiver twice.
@@ -410,14 +421,11 @@ func TestLeaseOverrun(t *testing.T) {
 		require.Len(t, hook.requests(), 1)
 		first := hook.requests()[0].Header.Get("X-Custos-Delivery")
 		for _, id := range ids {
-			n := b.row(t, id)
 			if id == first {
-				require.Equal(t, store.NotificationSent, n.State)
+				require.Equal(t, store.NotificationSent, b.row(t, id).State)
 				continue
 			}
-			require.Equal(t, store.NotificationPending, n.State, "released unsent")
-			require.Zero(t, n.Attempts, "a released row is not charged an attempt")
-			require.Equal(t, b.svc.Now(), n.NextAttemptAt, "a released row is due at once")
+			b.requireReleased(t, id)
 		}
 
 		// Another dispatcher after the lease sends the released rows once.
@@ -473,11 +481,7 @@ func TestShutdownDuringASend(t *testing.T) {
 	res, err := b.d.RunOnce(ctx)
 	require.NoError(t, err)
 	require.Equal(t, Result{Claimed: 1}, res, "neither sent nor failed")
-	n := b.row(t, id)
-	require.Equal(t, store.NotificationPending, n.State)
-	require.Zero(t, n.Attempts, "the cut-short attempt is refunded")
-	require.Equal(t, b.svc.Now(), n.NextAttemptAt, "due again at once")
-	require.Empty(t, n.LastError)
+	b.requireReleased(t, id)
 
 	hook.setOnRequest(nil)
 	require.Equal(t, Result{Claimed: 1, Sent: 1}, b.runOnce(t))
@@ -514,8 +518,5 @@ func TestShutdownDuringAnSMTPSend(t *testing.T) {
 	res, err := b.d.RunOnce(ctx)
 	require.NoError(t, err)
 	require.Equal(t, Result{Claimed: 1}, res, "neither sent nor failed")
-	n := b.row(t, id)
-	require.Equal(t, store.NotificationPending, n.State)
-	require.Zero(t, n.Attempts, "the cut-short attempt is refunded")
-	require.Empty(t, n.LastError)
+	b.requireReleased(t, id)
 }
