@@ -133,7 +133,8 @@ func New(svc *backupmgmt.Service, cfg *Config) *Dispatcher {
 }
 
 // Result counts what one RunOnce did. Rows claimed but neither sent,
-// failed nor dead were released unsent because the context ended.
+// failed nor dead were released, their attempt refunded, because the
+// context ended or their lease was nearly over.
 type Result struct {
 	Claimed int // rows claimed
 	Sent    int // delivered
