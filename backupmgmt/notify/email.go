@@ -123,9 +123,16 @@ func (t *emailTransport) tlsConfig() (*tls.Config, error) {
 // deliver runs one SMTP conversation, bounded by Config.SMTPTimeout.
 // STARTTLS, when the settings ask for it, is required: without it the
 // conversation stops before any credential or message is sent.
-func (t *emailTransport) deliver(ctx context.Context, from string, rcpts []string, msg []byte) error {
+func (t *emailTransport) deliver(ctx context.Context, from string, rcpts []string, msg []byte) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, t.d.cfg.SMTPTimeout)
 	defer cancel()
+	// A cancelled context closes the connection, which fails as a network
+	// error: say it was the cancellation, so the attempt is refunded.
+	defer func() {
+		if err != nil && errors.Is(ctx.Err(), context.Canceled) && !errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("%w (%w)", err, context.Canceled)
+		}
+	}()
 	tlsCfg, err := t.tlsConfig()
 	if err != nil {
 		return err

@@ -122,26 +122,38 @@ func slackBody(d *Dispatcher, m *message) ([]byte, error) {
 
 func ptr[T any](v T) *T { return &v }
 
+// teamsEscape backslash-escapes what Adaptive Card text parses as
+// markdown, so that a job name or an error like "[Click](https://evil)"
+// shows as written instead of as a link.
+var teamsEscape = func() *strings.Replacer {
+	var pairs []string
+	for _, c := range "\\`*_{}[]()#+-.!|~<>" {
+		pairs = append(pairs, string(c), "\\"+string(c))
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
 // teamsBody is a Workflows webhook message carrying one Adaptive Card.
 func teamsBody(d *Dispatcher, m *message) ([]byte, error) {
 	type factJSON struct {
 		Title string `json:"title"`
 		Value string `json:"value"`
 	}
+	esc := teamsEscape.Replace
 	facts := make([]factJSON, 0, len(m.Facts))
 	for _, f := range m.Facts {
-		facts = append(facts, factJSON{f.Label, f.Value})
+		facts = append(facts, factJSON{esc(f.Label), esc(f.Value)})
 	}
 	body := []map[string]any{
-		{"type": "TextBlock", "text": m.Subject, "size": "Large", "weight": "Bolder", "wrap": true},
-		{"type": "TextBlock", "text": m.Headline, "wrap": true},
+		{"type": "TextBlock", "text": esc(m.Subject), "size": "Large", "weight": "Bolder", "wrap": true},
+		{"type": "TextBlock", "text": esc(m.Headline), "wrap": true},
 	}
 	if m.Body != "" {
-		body = append(body, map[string]any{"type": "TextBlock", "text": m.Body, "wrap": true})
+		body = append(body, map[string]any{"type": "TextBlock", "text": esc(m.Body), "wrap": true})
 	}
 	body = append(body,
 		map[string]any{"type": "FactSet", "facts": facts},
-		map[string]any{"type": "TextBlock", "text": d.formatTime(m.At), "isSubtle": true, "size": "Small", "wrap": true},
+		map[string]any{"type": "TextBlock", "text": esc(d.formatTime(m.At)), "isSubtle": true, "size": "Small", "wrap": true},
 	)
 	card := map[string]any{
 		"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

@@ -91,7 +91,7 @@ func TestTeams(t *testing.T) {
 	t.Parallel()
 	b := setup(t, dbopen.SQLite, nil)
 	hook := newReceiver(t, http.StatusAccepted)
-	ch := failedAlert(t, b, store.ChannelTeams, map[string]any{"webhook_url": hook.URL + "/workflows/abc/triggers/manual/paths/invoke?sig=s3cr3t"}, "erp-db")
+	ch := failedAlert(t, b, store.ChannelTeams, map[string]any{"webhook_url": hook.URL + "/workflows/abc/triggers/manual/paths/invoke?sig=s3cr3t"}, "[Click](https://evil)")
 
 	require.Equal(t, Result{Claimed: 1, Sent: 1}, b.runOnce(t))
 	reqs := hook.requests()
@@ -125,7 +125,13 @@ func TestTeams(t *testing.T) {
 	require.Equal(t, "AdaptiveCard", a.Content.Type)
 	require.Equal(t, "1.4", a.Content.Version)
 	require.Equal(t, "TextBlock", a.Content.Body[0].Type)
-	require.Equal(t, "[Custos] ERROR: backup_failed — backup of `erp-db` failed", a.Content.Body[0].Text)
+	// Markdown in interpolated values is escaped, so no link renders.
+	require.Equal(t, "\\[Custos\\] ERROR: backup\\_failed — backup of \\`\\[Click\\]\\(https://evil\\)\\` failed", a.Content.Body[0].Text)
+	require.Equal(t, "New alert\\.", a.Content.Body[1].Text)
+	require.Equal(t, `exit 2 \<stderr\> & more`, a.Content.Body[2].Text)
+	for _, blk := range a.Content.Body {
+		require.NotContains(t, blk.Text, "[Click](")
+	}
 	facts := map[string]string{}
 	for _, blk := range a.Content.Body {
 		if blk.Type == "FactSet" {
@@ -134,7 +140,8 @@ func TestTeams(t *testing.T) {
 			}
 		}
 	}
-	require.Equal(t, "erp-db", facts["Job"])
+	require.Equal(t, `\[Click\]\(https://evil\)`, facts["Job"])
+	require.Equal(t, `backup\_failed`, facts["Type"])
 	require.Equal(t, "ERROR", facts["Severity"])
 	require.Equal(t, "1", facts["Occurrences"])
 }
@@ -208,6 +215,9 @@ func TestVerifySignature(t *testing.T) {
 		{"RejectsATamperedBody", ts, good, []byte(`{"id":"n2"}`), now, 0, ErrBadSignature},
 		{"RejectsAnotherTimestampsSignature", strconv.FormatInt(now.Unix()+1, 10), good, body, now, 0, ErrBadSignature},
 		{"RejectsAMissingSignature", ts, "", body, now, 0, ErrBadSignature},
+		{"IgnoresSpacesAroundTheTimestamp", " " + ts + "\t", good, body, now, 0, nil},
+		{"RejectsASignatureOverThePaddedTimestamp", " " + ts, Sign(secret, " "+ts, body), body, now, 0, ErrBadSignature},
+		{"IgnoresSpacesAroundTheSignature", ts, " " + good + " ", body, now, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -190,6 +190,9 @@ type receiver struct {
 	mu     sync.Mutex
 	reqs   []hookRequest
 	status int
+	// onRequest, when set, runs before the answer (to advance a clock,
+	// or to block until the sender gives up).
+	onRequest func(req *http.Request)
 }
 
 func newReceiver(t *testing.T, status int) *receiver {
@@ -199,12 +202,21 @@ func newReceiver(t *testing.T, status int) *receiver {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		r.reqs = append(r.reqs, hookRequest{Header: req.Header.Clone(), Body: body})
-		status := r.status
+		status, hook := r.status, r.onRequest
 		r.mu.Unlock()
+		if hook != nil {
+			hook(req)
+		}
 		w.WriteHeader(status)
 	}))
 	t.Cleanup(r.Close)
 	return r
+}
+
+func (r *receiver) setOnRequest(fn func(req *http.Request)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.onRequest = fn
 }
 
 func (r *receiver) requests() []hookRequest {

@@ -42,7 +42,9 @@ type Config struct {
 	Now func() time.Time
 	// Lease is how long a claimed row is kept from other dispatchers; a
 	// dispatcher that dies while sending leaves its rows to be sent again
-	// after it. Defaults to LeaseDefault.
+	// after it. Every send ends a fifth of the lease before the lease
+	// does; rows of a batch reached later are released for the next
+	// claim. Defaults to LeaseDefault.
 	Lease time.Duration
 	// Batch is how many rows one claim takes. Defaults to BatchDefault.
 	Batch int
@@ -131,7 +133,8 @@ func New(svc *backupmgmt.Service, cfg *Config) *Dispatcher {
 }
 
 // Result counts what one RunOnce did. Rows claimed but neither sent,
-// failed nor dead were released unsent because the context ended.
+// failed nor dead were released, their attempt refunded, because the
+// context ended or their lease was nearly over.
 type Result struct {
 	Claimed int // rows claimed
 	Sent    int // delivered
@@ -280,8 +283,19 @@ func (d *Dispatcher) sendBatch(ctx context.Context, rows []store.Notification) (
 // deliver sends one claimed row and records the outcome. The error is a
 // store error recording it; the row then stays claimed and is sent again
 // after its lease.
+//
+// The send must end inside the row's lease (its NextAttemptAt once
+// claimed) with a margin, or another dispatcher could claim the row and
+// send it again: a row whose lease is nearly over is released unsent, and
+// its send is cut off at the margin. A row released returns state "".
 func (d *Dispatcher) deliver(ctx context.Context, b *batch, n *store.Notification) (store.NotificationState, error) {
-	ch, sendErr := b.channel(ctx, n.ChannelID)
+	remaining := n.NextAttemptAt.Sub(d.cfg.Now()) - d.cfg.Lease/5
+	if remaining <= 0 {
+		return "", d.release(n)
+	}
+	sctx, cancel := context.WithTimeout(ctx, remaining)
+	defer cancel()
+	ch, sendErr := b.channel(sctx, n.ChannelID)
 	switch {
 	case errors.Is(sendErr, store.ErrNotFound):
 		sendErr = permanent("channel %s no longer exists", n.ChannelID)
@@ -290,7 +304,11 @@ func (d *Dispatcher) deliver(ctx context.Context, b *batch, n *store.Notificatio
 	case !ch.Active:
 		sendErr = permanent("channel %q is inactive", ch.Name)
 	default:
-		sendErr = d.send(ctx, ch, n)
+		sendErr = d.send(sctx, ch, n)
+	}
+	// Cut short by shutdown, the attempt is not the receiver's fault.
+	if ctx.Err() != nil && errors.Is(sendErr, context.Canceled) {
+		return "", d.release(n)
 	}
 	// The outcome is recorded even when ctx ended during the send: a
 	// message that went out must not stay claimed and go out again.

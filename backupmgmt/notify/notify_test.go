@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -386,4 +388,135 @@ func TestShutdown(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Result{Claimed: 2, Sent: 2}, res)
 	require.Len(t, hook.requests(), 3)
+}
+
+// requireReleased asserts that row id is back in the queue unsent: due at
+// once, its attempt refunded, no error recorded.
+func (b *testBundle) requireReleased(t *testing.T, id string) {
+	t.Helper()
+	n := b.row(t, id)
+	require.Equal(t, store.NotificationPending, n.State, "released unsent")
+	require.Zero(t, n.Attempts, "a released row is not charged an attempt")
+	require.Equal(t, b.svc.Now(), n.NextAttemptAt, "a released row is due at once")
+	require.Empty(t, n.LastError)
+}
+
+// TestLeaseOverrun claims a batch whose later rows would be sent after
+// their lease: they are released for the next claim instead, so no row
+// reaches the receiver twice.
+func TestLeaseOverrun(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+		b := setup(t, kind, &Config{Concurrency: 1})
+		hook, ch := b.webhook(t, http.StatusOK)
+		ids := b.queue(t, ch, 3)
+		var once sync.Once
+		hook.setOnRequest(func(*http.Request) {
+			// The first send is slow: the lease is within its margin
+			// (a fifth of it) of ending before the next row.
+			once.Do(func() { b.clock.Advance(LeaseDefault - LeaseDefault/5) })
+		})
+
+		require.Equal(t, Result{Claimed: 3, Sent: 1}, b.runOnce(t))
+		require.Len(t, hook.requests(), 1)
+		first := hook.requests()[0].Header.Get("X-Custos-Delivery")
+		for _, id := range ids {
+			if id == first {
+				require.Equal(t, store.NotificationSent, b.row(t, id).State)
+				continue
+			}
+			b.requireReleased(t, id)
+		}
+
+		// Another dispatcher after the lease sends the released rows once.
+		b.clock.Advance(LeaseDefault)
+		res, err := b.dispatcher(nil).RunOnce(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, Result{Claimed: 2, Sent: 2}, res)
+		var delivered []string
+		for _, r := range hook.requests() {
+			delivered = append(delivered, r.Header.Get("X-Custos-Delivery"))
+		}
+		require.ElementsMatch(t, ids, delivered, "each row delivered once")
+	})
+}
+
+// TestSendEndsBeforeTheLease gives a hanging receiver as long as the lease
+// minus its margin, not longer.
+func TestSendEndsBeforeTheLease(t *testing.T) {
+	t.Parallel()
+	const lease = time.Second
+	b := setup(t, dbopen.SQLite, &Config{Lease: lease})
+	hook, ch := b.webhook(t, http.StatusOK)
+	id := b.queue(t, ch, 1)[0]
+	hook.setOnRequest(func(req *http.Request) {
+		select {
+		case <-req.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	})
+
+	start := time.Now()
+	require.Equal(t, Result{Claimed: 1, Failed: 1}, b.runOnce(t))
+	require.Less(t, time.Since(start), lease, "the send is cut off before the lease ends")
+	n := b.row(t, id)
+	require.Equal(t, store.NotificationFailed, n.State)
+	require.Contains(t, n.LastError, "deadline exceeded")
+}
+
+// TestShutdownDuringASend refunds the attempt of a send cut short by the
+// dispatcher's context ending, instead of recording a failure.
+func TestShutdownDuringASend(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	b := setup(t, dbopen.SQLite, nil)
+	hook, ch := b.webhook(t, http.StatusOK)
+	id := b.queue(t, ch, 1)[0]
+	hook.setOnRequest(func(req *http.Request) {
+		cancel()
+		<-req.Context().Done()
+	})
+
+	res, err := b.d.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, Result{Claimed: 1}, res, "neither sent nor failed")
+	b.requireReleased(t, id)
+
+	hook.setOnRequest(nil)
+	require.Equal(t, Result{Claimed: 1, Sent: 1}, b.runOnce(t))
+	require.Equal(t, 1, b.row(t, id).Attempts)
+}
+
+// TestShutdownDuringAnSMTPSend refunds the attempt of an SMTP conversation
+// cut short by shutdown, though it fails as a closed connection.
+func TestShutdownDuringAnSMTPSend(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	b := setup(t, dbopen.SQLite, nil)
+	// A relay that accepts and never greets.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		cancel()
+		_, _ = io.Copy(io.Discard, c) // until the client hangs up
+		_ = c.Close()
+	})
+	ch := b.channel(t, store.ChannelEmail, "mail", map[string]any{
+		"host": "127.0.0.1", "port": ln.Addr().(*net.TCPAddr).Port, "tls": backupmgmt.EmailNoTLS,
+		"from": "custos@example.com", "to": []string{"ops@example.com"},
+	})
+	id := b.queue(t, ch, 1)[0]
+
+	res, err := b.d.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, Result{Claimed: 1}, res, "neither sent nor failed")
+	b.requireReleased(t, id)
 }

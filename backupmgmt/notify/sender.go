@@ -49,10 +49,32 @@ func (s *sender) scrub(err error) error {
 	if err == nil {
 		return nil
 	}
-	out := errors.New(backupmgmt.RedactChannelSecrets(s.ch.Kind, s.ch.Settings, err.Error()))
+	out := error(&scrubbedError{msg: backupmgmt.RedactChannelSecrets(s.ch.Kind, s.ch.Settings, err.Error()), cause: contextCause(err)})
 	var perm *permanentError
 	if errors.As(err, &perm) {
 		return &permanentError{err: out}
 	}
 	return out
+}
+
+// scrubbedError is an error with its secrets removed. It keeps only
+// whether it came from a context ending, which decides whether the
+// attempt counts.
+type scrubbedError struct {
+	msg   string
+	cause error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.cause }
+
+// contextCause returns context.Canceled or context.DeadlineExceeded when
+// err is one of them, else nil.
+func contextCause(err error) error {
+	for _, c := range []error{context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, c) {
+			return c
+		}
+	}
+	return nil
 }

@@ -35,12 +35,15 @@ func Sign(secret []byte, timestamp string, body []byte) string {
 // the body and timestamp (compared in constant time), and timestamp within
 // tolerance of now either way (SignatureToleranceDefault when 0), so that a
 // captured request cannot be replayed later. It returns ErrBadSignature or
-// ErrStaleRequest.
+// ErrStaleRequest. Spaces around timestamp and signature are ignored.
 func VerifySignature(secret []byte, timestamp, signature string, body []byte, now time.Time, tolerance time.Duration) error {
 	if tolerance <= 0 {
 		tolerance = SignatureToleranceDefault
 	}
-	sec, err := strconv.ParseInt(strings.TrimSpace(timestamp), 10, 64)
+	// The value parsed is the value signed: a padded header must not pass
+	// the time check as one timestamp and the HMAC as another.
+	timestamp = strings.TrimSpace(timestamp)
+	sec, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil {
 		return ErrStaleRequest
 	}
