@@ -346,10 +346,18 @@ func TestTickDigest(t *testing.T) {
 			From: time.Date(2026, 11, 2, 0, 0, 0, 0, tokyo), To: time.Date(2026, 11, 3, 0, 0, 0, 0, tokyo)})
 		require.NoError(t, err)
 
+		// Nor is one the system made from the command line after 08:00,
+		// just like the digest's but without its audit event.
 		f.clock.Set(time.Date(2026, 11, 3, 8, 0, 0, 0, tokyo))
+		_, err = g.Generate(backupmgmt.WithActor(f.ctx, backupmgmt.Actor{}), Request{Type: store.ReportDaily, Format: store.FormatHTML,
+			From: time.Date(2026, 11, 2, 0, 0, 0, 0, tokyo), To: time.Date(2026, 11, 3, 0, 0, 0, 0, tokyo)})
+		require.NoError(t, err)
+		require.Empty(t, outbox())
+
+		f.clock.Set(time.Date(2026, 11, 3, 8, 5, 0, 0, tokyo))
 		done, err = g.TickDigest(f.ctx)
 		require.NoError(t, err)
-		require.True(t, done)
+		require.True(t, done, "the reports made from the command line do not stand in for the digest")
 		rows := outbox()
 		require.Len(t, rows, 2, "one row per active email channel")
 		var notice backupmgmt.ReportNotice
