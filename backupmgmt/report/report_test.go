@@ -89,8 +89,9 @@ func TestRender(t *testing.T) {
 			require.NoError(t, err)
 			for _, rec := range recs {
 				for _, cell := range rec {
-					if cell != "" {
+					if lead := strings.TrimLeft(cell, " \t\r\n"); lead != "" && !csvNumber(cell) {
 						require.NotContains(t, "=+-@\t\r", cell[:1], "%s: cell %q would be a formula", typ, cell)
+						require.NotContains(t, "=+-@", lead[:1], "%s: cell %q would be a formula", typ, cell)
 					}
 				}
 			}
@@ -382,6 +383,36 @@ func TestTickDigest(t *testing.T) {
 		require.True(t, done, "the next day")
 		require.Len(t, outbox(), 4)
 	})
+}
+
+func TestCSVCell(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                       "",
+		"backup":                 "backup",
+		"3":                      "3",
+		"-3.2":                   "-3.2",
+		"-5":                     "-5",
+		"+1e3":                   "+1e3",
+		"-3.2%":                  "-3.2%",
+		"12.5%":                  "12.5%",
+		"=1+2":                   "'=1+2",
+		"+cmd":                   "'+cmd",
+		"-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",
+		"@SUM(A1)":               "'@SUM(A1)",
+		"  =1+2":                 "'  =1+2",
+		"\t=1+2":                 "'\t=1+2",
+		" \t @x":                 "' \t @x",
+		"\tplain":                "'\tplain",
+		"\rplain":                "'\rplain",
+		"-Inf":                   "'-Inf",
+		"+NaN":                   "'+NaN",
+		"- 3":                    "'- 3",
+		"a=b":                    "a=b",
+		"   ":                    "   ",
+	} {
+		require.Equal(t, want, csvCell(in), "csvCell(%q)", in)
+	}
 }
 
 func TestDefaultPeriod(t *testing.T) {
