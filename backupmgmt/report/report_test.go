@@ -56,7 +56,6 @@ func requireFields(t *testing.T, err error, fields ...string) {
 func TestRender(t *testing.T) {
 	t.Parallel()
 	f, g := seeded(t, dbopen.SQLite, nil)
-	pdfOK, why := hasPDFTools()
 
 	t.Run("HTMLEscapesNamesAndLoadsNothing", func(t *testing.T) {
 		t.Parallel()
@@ -103,9 +102,7 @@ func TestRender(t *testing.T) {
 
 	t.Run("PDFShowsJapaneseWithTheFont", func(t *testing.T) {
 		t.Parallel()
-		if !pdfOK {
-			t.Skip(why)
-		}
+		requirePDFTools(t)
 		fg, err := New(f.svc, &Options{Location: tokyo, FontPath: ipaexFont})
 		require.NoError(t, err)
 		pdf := render(t, f, fg, store.ReportCompliance, store.FormatPDF)
@@ -118,9 +115,7 @@ func TestRender(t *testing.T) {
 
 	t.Run("PDFWithoutFontShowsQuestionMarks", func(t *testing.T) {
 		t.Parallel()
-		if !pdfOK {
-			t.Skip(why)
-		}
+		requirePDFTools(t)
 		text := string(pdfText(t, render(t, f, g, store.ReportCompliance, store.FormatPDF)))
 		require.NotContains(t, text, jobJP)
 		require.Contains(t, text, strings.Repeat("?", len([]rune(jobJP))))
