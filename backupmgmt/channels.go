@@ -559,6 +559,20 @@ type ReportNotice struct {
 // transaction, and returns how many it wrote.
 func (cs *Channels) QueueReport(ctx context.Context, r *store.Report, title, summary string, kinds ...store.ChannelKind) (int, error) {
 	s := (*Service)(cs)
+	n := 0
+	err := s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		var err error
+		n, err = s.queueReport(ctx, tx, r, title, summary, kinds)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// queueReport writes QueueReport's outbox rows in tx.
+func (s *Service) queueReport(ctx context.Context, tx store.Repos, r *store.Report, title, summary string, kinds []store.ChannelKind) (int, error) {
 	now := s.Now()
 	payload, err := json.Marshal(ReportNotice{
 		Event: "report", ReportID: r.ID, Type: r.Type, Format: r.Format, Title: title, Summary: summary,
@@ -567,30 +581,23 @@ func (cs *Channels) QueueReport(ctx context.Context, r *store.Report, title, sum
 	if err != nil {
 		return 0, fmt.Errorf("backupmgmt: report notice: %w", err)
 	}
-	n := 0
-	err = s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
-		n = 0
-		channels, err := tx.Channels().ListActive(ctx)
-		if err != nil {
-			return err
-		}
-		for _, ch := range channels {
-			if len(kinds) > 0 && !slices.Contains(kinds, ch.Kind) {
-				continue
-			}
-			id := r.ID
-			if err := tx.Notifications().Create(ctx, &store.Notification{
-				ID: s.cfg.NewID(), ChannelID: ch.ID, ReportID: &id, Payload: payload,
-				State: store.NotificationPending, NextAttemptAt: now, CreatedAt: now,
-			}); err != nil {
-				return fmt.Errorf("backupmgmt: queue report notice: %w", err)
-			}
-			n++
-		}
-		return nil
-	})
+	channels, err := tx.Channels().ListActive(ctx)
 	if err != nil {
 		return 0, err
+	}
+	n := 0
+	for _, ch := range channels {
+		if len(kinds) > 0 && !slices.Contains(kinds, ch.Kind) {
+			continue
+		}
+		id := r.ID
+		if err := tx.Notifications().Create(ctx, &store.Notification{
+			ID: s.cfg.NewID(), ChannelID: ch.ID, ReportID: &id, Payload: payload,
+			State: store.NotificationPending, NextAttemptAt: now, CreatedAt: now,
+		}); err != nil {
+			return 0, fmt.Errorf("backupmgmt: queue report notice: %w", err)
+		}
+		n++
 	}
 	return n, nil
 }

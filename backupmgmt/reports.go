@@ -21,6 +21,44 @@ func (s *Service) Reports() *Reports { return (*Reports)(s) }
 // none and the context carries a user.
 func (rs *Reports) Save(ctx context.Context, r *store.Report) error {
 	s := (*Service)(rs)
+	if err := rs.prepare(ctx, r); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		return s.createReport(ctx, tx, r, "report.generate")
+	})
+}
+
+// DigestAction is the audit action of a saved daily digest; the digest
+// tick looks for it to send each day's digest once.
+const DigestAction = "report.digest"
+
+// SaveDigest stores the daily digest r like Save, audits it as
+// DigestAction, and writes one outbox row about it (a ReportNotice) for
+// every active email channel, all in one transaction: a digest is stored
+// only together with its mail. It returns how many rows it wrote.
+func (rs *Reports) SaveDigest(ctx context.Context, r *store.Report, title, summary string) (queued int, err error) {
+	s := (*Service)(rs)
+	if err := rs.prepare(ctx, r); err != nil {
+		return 0, err
+	}
+	err = s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		if err := s.createReport(ctx, tx, r, DigestAction); err != nil {
+			return err
+		}
+		var err error
+		queued, err = s.queueReport(ctx, tx, r, title, summary, []store.ChannelKind{store.ChannelEmail})
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return queued, nil
+}
+
+// prepare fills in what Save fills in and validates r.
+func (rs *Reports) prepare(ctx context.Context, r *store.Report) error {
+	s := (*Service)(rs)
 	now := s.Now()
 	if r.ID == "" {
 		r.ID = s.cfg.NewID()
@@ -35,17 +73,17 @@ func (rs *Reports) Save(ctx context.Context, r *store.Report) error {
 	if r.GeneratedBy == nil {
 		r.GeneratedBy = ActorFrom(ctx).userIDPtr()
 	}
-	if err := r.Validate(); err != nil {
+	return r.Validate()
+}
+
+// createReport stores r in tx with its audit event.
+func (s *Service) createReport(ctx context.Context, tx store.Repos, r *store.Report, action string) error {
+	if err := tx.Reports().Create(ctx, r); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(ctx context.Context, tx store.Repos) error {
-		if err := tx.Reports().Create(ctx, r); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, "report.generate", "report", r.ID, map[string]any{
-			"type": r.Type, "format": r.Format, "period_from": r.PeriodFrom, "period_to": r.PeriodTo,
-			"size_bytes": r.SizeBytes, "sha256": r.SHA256,
-		})
+	return s.audit(ctx, tx, action, "report", r.ID, map[string]any{
+		"type": r.Type, "format": r.Format, "period_from": r.PeriodFrom, "period_to": r.PeriodTo,
+		"size_bytes": r.SizeBytes, "sha256": r.SHA256,
 	})
 }
 

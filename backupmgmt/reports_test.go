@@ -1,9 +1,11 @@
 package backupmgmt
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -102,5 +104,96 @@ func TestReports(t *testing.T) {
 			require.NotContains(t, string(seen[0].Details), "success,3", "the content is not audited")
 			require.Equal(t, r.ID, seen[2].ResourceID)
 		})
+	})
+}
+
+// reportsQueueFailing wraps a store so that writing an outbox row fails
+// inside any transaction.
+type reportsQueueFailing struct{ store.Store }
+
+func (s reportsQueueFailing) InTx(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
+	return s.Store.InTx(ctx, func(ctx context.Context, tx store.Repos) error {
+		return fn(ctx, reportsQueueFailingRepos{tx})
+	})
+}
+
+type reportsQueueFailingRepos struct{ store.Repos }
+
+func (r reportsQueueFailingRepos) Notifications() store.NotificationStore {
+	return reportsQueueFailingNotifications{r.Repos.Notifications()}
+}
+
+type reportsQueueFailingNotifications struct{ store.NotificationStore }
+
+var errQueue = errors.New("outbox is full")
+
+func (reportsQueueFailingNotifications) Create(context.Context, *store.Notification) error {
+	return errQueue
+}
+
+func TestSaveDigest(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, kind dbopen.Kind) {
+		b := setup(t, kind, nil)
+		admin := actorCtx(t.Context(), b.userFixture(t, "admin", store.RoleAdmin))
+		for _, p := range []ChannelParams{
+			{Kind: store.ChannelEmail, Name: "ops", Settings: json.RawMessage(`{"host":"smtp.example.com","from":"custos@example.com"}`)},
+			{Kind: store.ChannelWebhook, Name: "hook", Settings: json.RawMessage(`{"url":"https://example.invalid/hook","secret":"0123456789abcdef"}`)},
+		} {
+			_, err := b.svc.Channels().Create(admin, p)
+			require.NoError(t, err)
+		}
+		from := testStart.Add(-24 * time.Hour)
+		digest := func() *store.Report {
+			return &store.Report{Type: store.ReportDaily, Format: store.FormatHTML, PeriodFrom: from, PeriodTo: testStart, Content: []byte("<p>digest</p>")}
+		}
+		reports := func() []store.Report {
+			page, err := b.svc.Reports().List(t.Context(), store.ListReportsParams{})
+			require.NoError(t, err)
+			return page.Items
+		}
+		digestEvents := func() []store.AuditEvent {
+			page, err := b.store.Audit().List(t.Context(), store.ListAuditParams{Action: DigestAction})
+			require.NoError(t, err)
+			return page.Items
+		}
+
+		t.Run("QueueFailureLeavesNoReport", func(t *testing.T) {
+			failing, err := New(reportsQueueFailing{b.store}, &Config{Now: b.clock.Now})
+			require.NoError(t, err)
+			_, err = failing.Reports().SaveDigest(t.Context(), digest(), "Daily report", "Runs: 0")
+			require.ErrorIs(t, err, errQueue)
+			require.Empty(t, reports(), "a digest whose mail failed is not stored")
+			require.Empty(t, digestEvents())
+		})
+
+		r := digest()
+		n, err := b.svc.Reports().SaveDigest(t.Context(), r, "Daily report", "Runs: 0")
+		require.NoError(t, err)
+		require.Equal(t, 1, n, "one row for the one active email channel, none for the webhook")
+		page, err := b.store.Notifications().List(t.Context(), store.ListNotificationsParams{})
+		require.NoError(t, err)
+		require.Len(t, page.Items, 1)
+		require.Equal(t, r.ID, *page.Items[0].ReportID)
+		var notice ReportNotice
+		require.NoError(t, json.Unmarshal(page.Items[0].Payload, &notice))
+		require.Equal(t, ReportNotice{Event: "report", ReportID: r.ID, Type: store.ReportDaily, Format: store.FormatHTML,
+			Title: "Daily report", Summary: "Runs: 0", PeriodFrom: from, PeriodTo: testStart, At: testStart}, notice)
+		require.Len(t, reports(), 1)
+		events := digestEvents()
+		require.Len(t, events, 1)
+		require.Equal(t, r.ID, events[0].ResourceID)
+		require.Equal(t, "system", events[0].Actor)
+		var d map[string]any
+		require.NoError(t, json.Unmarshal(events[0].Details, &d))
+		require.Equal(t, r.SHA256, d["sha256"])
+		require.Equal(t, "daily", d["type"])
+		require.Equal(t, "html", d["format"])
+		require.Equal(t, from.Format(time.RFC3339Nano), d["period_from"])
+
+		requireInvalid(t, func() error {
+			_, err := b.svc.Reports().SaveDigest(t.Context(), &store.Report{Type: store.ReportDaily, Format: "docx", PeriodFrom: from, PeriodTo: testStart}, "x", "y")
+			return err
+		}(), "format")
 	})
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -15,8 +16,8 @@ import (
 const DigestHour = 8
 
 // TickDigest generates yesterday's daily report (HTML) once it is
-// DigestHour or later in Options.Location and no system-generated daily
-// report of yesterday exists, and queues it to every active email channel.
+// DigestHour or later in Options.Location and no digest of yesterday has
+// been saved, and queues it to every active email channel.
 // It reports whether it generated one; called again the same day it does
 // nothing. Replicas that tick at the same moment may both generate one:
 // run it on one process (the scheduler's).
@@ -44,49 +45,43 @@ func (g *Generator) TickDigest(ctx context.Context) (bool, error) {
 		Type: store.ReportDaily, Format: store.FormatHTML, PeriodFrom: doc.Header.Period.From, PeriodTo: doc.Header.Period.To,
 		GeneratedAt: doc.Header.GeneratedAt, Content: content,
 	}
-	if err := g.svc.Reports().Save(ctx, r); err != nil {
-		return false, err
-	}
-	if _, err := g.svc.Channels().QueueReport(ctx, r, doc.Header.Title, digestSummary(doc.Summary), store.ChannelEmail); err != nil {
-		// Without its mail the digest is not done: the next tick makes it
-		// again.
-		if derr := g.svc.Reports().Delete(ctx, r.ID); derr != nil {
-			return false, fmt.Errorf("report: queue digest: %w (and removing the report: %v)", err, derr)
-		}
-		return false, fmt.Errorf("report: queue digest: %w", err)
+	// The report and its mail commit together: a failed queue leaves no
+	// digest behind, and the next tick makes it again.
+	if _, err := g.svc.Reports().SaveDigest(ctx, r, doc.Header.Title, digestSummary(doc.Summary)); err != nil {
+		return false, fmt.Errorf("report: save digest: %w", err)
 	}
 	return true, nil
 }
 
-// digestExists looks for a daily report of the period starting at from
-// that the system generated at or after the digest hour, among the reports
-// generated since from. It reads in a transaction, past the read-through
-// caches, so a digest another replica has just sent is seen at once. A
-// daily report made from the command line before the digest hour does not
-// stand in for the digest, which would then never be mailed.
+// digestExists looks for the audit event of a digest of the period
+// starting at from, among the events since from: only SaveDigest writes
+// it, so a daily report made from the command line never stands in for
+// the digest. The audit log is not cached, so a digest another replica
+// has just sent is seen at once.
 func (g *Generator) digestExists(ctx context.Context, from time.Time) (bool, error) {
-	p := store.ListReportsParams{Type: store.ReportDaily, Generated: store.TimeRange{From: from}}
+	p := store.ListAuditParams{Action: backupmgmt.DigestAction, ResourceType: "report", At: store.TimeRange{From: from}}
 	p.Limit = store.LimitMax
-	found := false
-	err := g.svc.Store().InTx(ctx, func(ctx context.Context, tx store.Repos) error {
-		for {
-			page, err := tx.Reports().List(ctx, p)
-			if err != nil {
-				return err
-			}
-			for _, r := range page.Items {
-				if r.GeneratedBy == nil && r.PeriodFrom.Equal(from) && r.GeneratedAt.In(g.opts.Location).Hour() >= DigestHour {
-					found = true
-					return nil
-				}
-			}
-			if page.NextCursor == "" {
-				return nil
-			}
-			p.Cursor = page.NextCursor
+	for {
+		page, err := g.svc.Store().Audit().List(ctx, p)
+		if err != nil {
+			return false, err
 		}
-	})
-	return found, err
+		for _, e := range page.Items {
+			var d struct {
+				PeriodFrom time.Time `json:"period_from"`
+			}
+			if err := json.Unmarshal(e.Details, &d); err != nil {
+				return false, fmt.Errorf("report: audit event %d: %w", e.Seq, err)
+			}
+			if d.PeriodFrom.Equal(from) {
+				return true, nil
+			}
+		}
+		if page.NextCursor == "" {
+			return false, nil
+		}
+		p.Cursor = page.NextCursor
+	}
 }
 
 // digestSummary is the few plain lines the digest's email carries.

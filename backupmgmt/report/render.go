@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/custos-dev/custos/store"
@@ -144,11 +147,23 @@ func renderCSV(v *view) ([]byte, error) {
 }
 
 // csvCell keeps a spreadsheet from reading a cell as a formula (CSV
-// injection): one that starts with = + - @, a tab or a CR gets a leading
-// quote.
+// injection): one whose first non-blank character is = + - @, or that
+// starts with a tab or a CR, gets a leading quote. A plain number or
+// percentage (-3.2, +1e3, -3.2%) stays as it is, so it stays a number.
 func csvCell(s string) string {
-	if s != "" && bytes.IndexByte([]byte("=+-@\t\r"), s[0]) >= 0 {
+	if s == "" || csvNumber(s) {
+		return s
+	}
+	t := strings.TrimLeft(s, " \t\r\n")
+	if s[0] == '\t' || s[0] == '\r' || t != "" && strings.IndexByte("=+-@", t[0]) >= 0 {
 		return "'" + s
 	}
 	return s
+}
+
+// csvNumber reports whether s is a finite number as strconv.ParseFloat
+// reads it, with an optional trailing %.
+func csvNumber(s string) bool {
+	f, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	return err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
 }
