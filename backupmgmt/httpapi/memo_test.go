@@ -106,10 +106,11 @@ func TestEncodedResponsesExpire(t *testing.T) {
 	admin := asSession(b.session(t, b.admin))
 	b.createJob(t, "erp-db")
 	get := func() { require.Equal(t, http.StatusOK, b.do(t, admin, http.MethodGet, "/api/v1/jobs", nil).Code) }
+	// That the response is kept within its TTL is TestEncodedResponsesFollowWrites's
+	// (an hour there); here only that it is not kept past it, which a slow
+	// machine cannot make flaky.
 	get()
 	hits := jobsCacheHits(c)
-	get()
-	require.Equal(t, hits, jobsCacheHits(c))
 	time.Sleep(80 * time.Millisecond)
 	get()
 	require.Equal(t, hits+1, jobsCacheHits(c), "after its TTL the response is encoded again from the store's cache")
